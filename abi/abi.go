@@ -1,0 +1,256 @@
+// Package abi is the contract between the sipkeep plugin (a WebAssembly guest) and
+// every host that runs it: export names, the ABI version marker, feature flags,
+// and the byte layouts of the hot-path input and output buffers.
+//
+// ABI.md in this directory is the prose specification; this package is its
+// executable form. Both sides import it: the guest to decode inputs and encode
+// outputs without allocating, the host to do the reverse. It imports nothing
+// beyond the standard library so it compiles for GOOS=wasip1 unchanged.
+package abi
+
+// Version is the ABI version marker the guest exports: major<<16 | minor.
+// A host accepts a module whose major equals VersionMajor and whose minor is
+// at least the minor it needs. Minor versions only add (new kinds, flags,
+// reasons, trailing fields that older hosts ignore).
+const (
+	VersionMajor = 1
+	VersionMinor = 0
+	Version      = uint32(VersionMajor)<<16 | uint32(VersionMinor)
+)
+
+// Names of the guest's exports. Signatures are given as wasm types.
+const (
+	// () -> i32: Version.
+	ExportABIVersion = "sipkeep_abi_version"
+	// () -> i64: the Feature bits this module implements.
+	ExportFeatures = "sipkeep_features"
+	// () -> i32: address of the guest-owned input buffer.
+	ExportInputBuffer = "sipkeep_input_buffer"
+	// () -> i32: capacity in bytes of the input buffer.
+	ExportInputCapacity = "sipkeep_input_capacity"
+	// () -> i32: address of the guest-owned output buffer.
+	ExportOutputBuffer = "sipkeep_output_buffer"
+	// () -> i32: capacity in bytes of the output buffer.
+	ExportOutputCapacity = "sipkeep_output_capacity"
+
+	// (input_len i32) -> i32. The host has written an input (header, record,
+	// message) of input_len bytes at the input buffer. A result >= 0 is the
+	// length of the output written at the output buffer; < 0 is -Errno.
+	ExportOnRequest  = "on_request"
+	ExportOnResponse = "on_response"
+	ExportOnTimer    = "on_timer"
+
+	// Reactor initialisation, run once per instance before any other call.
+	ExportInitialize = "_initialize"
+	// The linear memory.
+	ExportMemory = "memory"
+)
+
+// Feature is a bit set of what a module implements, read once at load time.
+type Feature uint64
+
+const (
+	FeatureReceiver     Feature = 1 << iota // sets keep=N on responses (RFC 6223 §4.4)
+	FeatureSender                           // inserts ;keep and drives keep-alives (§4.3)
+	FeatureSTUN                             // UDP keep-alives: STUN Binding (RFC 5626 §4.4.2)
+	FeatureCRLF                             // stream keep-alives: CRLFCRLF/CRLF (RFC 5626 §4.4.1)
+	FeatureDeadFlow                         // receiver reports flows whose keep-alives stopped
+	FeatureStripBelowTop                    // strips keep values below the top Via (§10, R17)
+	FeatureControlPlane                     // go-plugin typed calls: configure, describe, stats
+)
+
+// Has reports whether every bit of want is set in f.
+func (f Feature) Has(want Feature) bool { return f&want == want }
+
+// Errno is a negative return of on_request/on_response/on_timer: the guest
+// could not even read its input. The host treats it as a failed call (fail open)
+// but not as a dead instance.
+type Errno int32
+
+const (
+	ErrnoNone        Errno = 0
+	ErrnoShortInput  Errno = 1 // input_len smaller than the header or than the lengths it declares
+	ErrnoTooLarge    Errno = 2 // input_len larger than the input buffer
+	ErrnoBadHeader   Errno = 3 // unknown kind/direction/transport for this export
+	ErrnoOutputSpace Errno = 4 // the result did not fit the output buffer
+	ErrnoNotReady    Errno = 5 // not configured / not initialised
+)
+
+func (e Errno) Error() string {
+	switch e {
+	case ErrnoShortInput:
+		return "sipkeep guest: input shorter than its header declares"
+	case ErrnoTooLarge:
+		return "sipkeep guest: input larger than the input buffer"
+	case ErrnoBadHeader:
+		return "sipkeep guest: input header has an unknown kind, direction or transport"
+	case ErrnoOutputSpace:
+		return "sipkeep guest: output buffer too small for the result"
+	case ErrnoNotReady:
+		return "sipkeep guest: not initialised"
+	}
+	return "sipkeep guest: unknown errno"
+}
+
+// Kind is what the input message is.
+type Kind uint8
+
+const (
+	KindNone        Kind = 0 // on_timer: no message
+	KindSIPRequest  Kind = 1 // a SIP request (on_request)
+	KindSIPResponse Kind = 2 // a SIP response (on_response)
+	KindSTUN        Kind = 3 // a STUN message: a Binding request to on_request, a response to on_response
+	KindPing        Kind = 4 // CRLFCRLF received on a stream (on_request); the host has answered it
+	KindPong        Kind = 5 // CRLF received on a stream (on_response)
+)
+
+// Direction says whether the message was received or is about to be sent.
+type Direction uint8
+
+const (
+	DirIn  Direction = 1 // received from the network on Flow
+	DirOut Direction = 2 // about to be sent (or forwarded) on Flow
+)
+
+// Transport of the flow.
+type Transport uint8
+
+const (
+	TransportUDP  Transport = 1
+	TransportTCP  Transport = 2
+	TransportTLS  Transport = 3
+	TransportSCTP Transport = 4
+	TransportWS   Transport = 5
+	TransportWSS  Transport = 6
+)
+
+// Stream reports whether the transport is connection-oriented (CRLF keep-alives).
+func (t Transport) Stream() bool { return t >= TransportTCP && t <= TransportWSS }
+
+func (t Transport) String() string {
+	switch t {
+	case TransportUDP:
+		return "UDP"
+	case TransportTCP:
+		return "TCP"
+	case TransportTLS:
+		return "TLS"
+	case TransportSCTP:
+		return "SCTP"
+	case TransportWS:
+		return "WS"
+	case TransportWSS:
+		return "WSS"
+	}
+	return "unknown"
+}
+
+// Role of this entity for the message.
+type Role uint8
+
+const (
+	RoleUA    Role = 1 // user agent: always in its own dialogs' route set
+	RoleProxy Role = 2 // proxy (or B2BUA leg toward a proxy): in a route set only if it record-routes
+)
+
+// Flags in the input header.
+const (
+	// FlagInRouteSet: this entity is (or will be) in the route set of the dialog the
+	// message belongs to — a UA always, a proxy when it record-routes. Without it
+	// the plugin neither offers (R8) nor accepts (R12) dialog keep-alives.
+	FlagInRouteSet uint16 = 1 << 0
+	// FlagLocalReply: the response was generated here (a UAS, a registrar's
+	// reply), not forwarded from downstream.
+	FlagLocalReply uint16 = 1 << 1
+)
+
+// Layout of the input buffer. All integers are little-endian.
+//
+//	off size field
+//	  0   1  Kind
+//	  1   1  Direction
+//	  2   1  Transport
+//	  3   1  Role
+//	  4   2  flags (FlagInRouteSet, FlagLocalReply)
+//	  6   2  record length R (bytes of the flow record that follow the header)
+//	  8   4  message length M (bytes of the message that follow the record)
+//	 12   4  reserved, zero
+//	 16   8  now: Unix time in milliseconds (the host's clock; the guest reads no clock)
+//	 24   8  random: 64 fresh random bits for this call (the guest has no other source)
+//	 32   8  flow id: the host's handle for the flow, echoed in actions
+//	 40  20  remote address: 16-byte IPv6 (IPv4 as ::ffff:a.b.c.d), 2-byte port, 2 zero
+//	 60  20  local address, same encoding
+//	 80   R  flow record (opaque to the host; R may be 0: no record yet)
+//	80+R  M  message: SIP headers (the host may omit the body), or a STUN message,
+//	         or the CRLFCRLF/CRLF bytes
+const (
+	InputHeaderSize = 80
+
+	inKind      = 0
+	inDir       = 1
+	inTransport = 2
+	inRole      = 3
+	inFlags     = 4
+	inRecordLen = 6
+	inMsgLen    = 8
+	inNow       = 16
+	inRandom    = 24
+	inFlowID    = 32
+	inRemote    = 40
+	inLocal     = 60
+	addrSize    = 20
+)
+
+// Limits the guest guarantees; a host must not exceed them.
+const (
+	// MaxMessage is the largest message (headers) a host may pass. Larger ones
+	// fail open without entering the guest.
+	MaxMessage = 64 * 1024
+	// MaxRecord is the largest flow record either side produces.
+	MaxRecord = 2048
+	// MinInputCapacity is the smallest input buffer a v1 guest exports.
+	MinInputCapacity = InputHeaderSize + MaxRecord + MaxMessage
+	// MinOutputCapacity is the smallest output buffer a v1 guest exports.
+	MinOutputCapacity = 16 * 1024
+)
+
+// Layout of the output buffer.
+//
+//	off size field
+//	  0   2  Reason: why the plugin did (or did not) act; informative
+//	  2   2  flags (OutRecordChanged, OutRecordDelete)
+//	  4   2  edit count E
+//	  6   2  action count A
+//	  8   2  record length R (valid when OutRecordChanged)
+//	 10   2  text length T (replacement bytes referenced by edits)
+//	 12   4  reserved, zero
+//	 16   8  next deadline: Unix ms at which the host must call on_timer for this
+//	         flow; 0 = no timer needed
+//	 24   8  reserved, zero
+//	 32  E*EditSize    edits, sorted by Start, non-overlapping
+//	 ..  A*ActionSize  actions, in the order to carry them out
+//	 ..  T  text area
+//	 ..  R  the updated flow record
+const (
+	OutputHeaderSize = 32
+
+	outReason    = 0
+	outFlags     = 2
+	outEdits     = 4
+	outActions   = 6
+	outRecordLen = 8
+	outTextLen   = 10
+	outDeadline  = 16
+)
+
+// Output flags.
+const (
+	OutRecordChanged uint16 = 1 << 0 // store the record that follows
+	OutRecordDelete  uint16 = 1 << 1 // the flow has nothing left: delete its record and timer
+)
+
+// Limits on one output.
+const (
+	MaxEdits   = 64
+	MaxActions = 32
+)
