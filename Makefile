@@ -1,8 +1,45 @@
 # sipkeep — see README.md. `make run` and `make test` are the two commands a newcomer needs.
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
+BUILD := build
+WASM := $(BUILD)/sipkeep.wasm
+# Debian packages the tests drive as real peers (installed idempotently by `make deps`).
+DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core
 
-.PHONY: test
-test:
+.PHONY: all plugin test deps conformance bench run generate clean
+all: plugin
+
+# The plugin: standard Go, a wasip1 reactor module.
+plugin: $(WASM)
+$(WASM): $(shell find plugin abi -name '*.go' 2>/dev/null) go.mod go.sum
+	@mkdir -p $(BUILD)
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -ldflags="-s -w" -trimpath -o $@ ./plugin
+
+# deps installs what the tests need: Debian packages (only the missing ones) and Go modules.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(GO) mod download
+
+test: deps plugin
 	$(GO) vet ./...
-	$(GO) test ./...
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
+
+conformance: plugin
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) run ./plugin/internal/conformance/cmd
+
+bench: plugin
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+generate:
+	sh abi/proto/generate.sh
+
+clean:
+	rm -rf $(BUILD)
+
+# Each adapter and example adds its own targets here (run, kamailio, ...).
+-include mk/*.mk

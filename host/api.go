@@ -1,7 +1,13 @@
 package host
 
-// This file pins the public API that adapters build on. The bodies live in
-// the other files of this package.
+// This file pins the public API that adapters build on (hostadapters/...,
+// examples/...). The bodies live in the other files of this package.
+//
+//	h, err := host.New(ctx, host.WithModuleFile("sipkeep.wasm"), host.WithActionHandler(fn))
+//	res := h.Handle(ctx, host.Event{...})   // store-backed: records, timers, actions
+//	res := h.Call(ctx, &ev, rec)            // store-less: the caller keeps the record (Kamailio htable)
+//	err = h.SwapFile(ctx, path)             // hot swap; a bad module is refused, the old keeps serving
+//	h.Close(ctx)
 
 import (
 	"net/netip"
@@ -37,27 +43,45 @@ type Event struct {
 // Result is what the plugin decided for one Event.
 type Result struct {
 	// Message is the message to send or process: Event.Message itself when
-	// nothing changed (or on fail-open), otherwise the edited bytes.
+	// nothing changed (or on fail-open), otherwise the edited bytes (a new
+	// slice; the Event's message is never written to).
 	Message []byte
 	// Edits, Text: the plugin's edits (semantic + byte offsets into
 	// Event.Message) and the text area they refer to, for hosts that apply
-	// them to a parsed message.
+	// them to a parsed message. Valid until the next call on this goroutine's
+	// behalf only if copied; Result owns copies.
 	Edits []abi.Edit
 	Text  []byte
-	// Actions the plugin asked for; they were also handed to the action handler.
+	// Actions the plugin asked for; Handle has also handed them to the
+	// ActionHandler (Call does not).
 	Actions []abi.Action
 	Reason  abi.Reason
 	// Entered reports whether the guest was called (false on the fast path).
 	Entered bool
 	// FailedOpen reports that the call failed (trap, timeout, bad output, no
-	// instance) and Message is unchanged. Err says why.
+	// instance, disabled plugin) and Message is unchanged. Err says why.
 	FailedOpen bool
 	Err        error
 }
 
+// CallResult is Result plus the flow state, for Call's callers that keep
+// records themselves.
+type CallResult struct {
+	Result
+	// Record is the updated flow record when RecordChanged (a copy).
+	Record        []byte
+	RecordChanged bool
+	// RecordDeleted: the flow has nothing left; drop its record and timer.
+	RecordDeleted bool
+	// Deadline is when on_timer must run for this flow; zero = no timer.
+	// Meaningful only when RecordChanged (otherwise the old deadline stands).
+	Deadline time.Time
+}
+
 // ActionHandler carries out an action on a flow (send a STUN request or a
 // ping, close a failed flow, notify the application). It is called from the
-// host's timer goroutine or from Handle's caller; it must not block for long.
+// host's timer goroutine or from Handle's caller, never with a flow lock
+// held; it must not block for long.
 type ActionHandler func(flow Flow, a abi.Action)
 
 // FailurePolicy decides what happens to calls once a plugin keeps failing.
@@ -74,3 +98,22 @@ const (
 	// reloaded from its source (file) with backoff.
 	FailReload
 )
+
+// Store keeps flow records. The default is an in-memory sharded map; a
+// server with its own shared store (Kamailio's htable, through the C
+// library) may supply another. Implementations must be safe for concurrent
+// use; Lock serialises all calls on one flow (two messages of one flow never
+// race).
+type Store interface {
+	// Lock takes the flow's lock and returns the function that releases it.
+	Lock(f Flow) (unlock func())
+	// Get appends the flow's record to dst and returns it; ok is false when
+	// the flow has none. Called with the flow locked.
+	Get(f Flow, dst []byte) (rec []byte, ok bool)
+	// Put stores a copy of rec. Called with the flow locked.
+	Put(f Flow, rec []byte)
+	// Delete drops the flow's record. Called with the flow locked.
+	Delete(f Flow)
+	// Len reports how many flows have records.
+	Len() int
+}
