@@ -1,0 +1,60 @@
+package netkeep
+
+import (
+	"github.com/sipkeep/sipkeep/abi"
+	"github.com/sipkeep/sipkeep/host"
+)
+
+// HandleAction carries out one plugin action; pass it to
+// host.WithActionHandler. Sends happen on the flow's own socket (UDP: looked
+// up by local address; streams: by local and remote address).
+func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
+	log := k.log.With("flow", flowString(f), "action", a.Kind.String())
+	switch a.Kind {
+	case abi.ActSendSTUN:
+		p := k.packetFor(f.Local)
+		if p == nil {
+			log.Warn("sipkeep: cannot send STUN keep-alive", "err", errNoFlow)
+			return
+		}
+		if err := p.sendSTUN(f.Remote, a.TxID); err != nil {
+			log.Warn("sipkeep: STUN keep-alive not sent", "err", err)
+			return
+		}
+		k.cnt.stunSent.Add(1)
+		log.Debug("sipkeep: STUN keep-alive sent", "attempt", a.Attempt, "rto_ms", a.Value)
+		k.emit(f, a)
+	case abi.ActSendPing:
+		c := k.streamFor(f)
+		if c == nil {
+			log.Warn("sipkeep: cannot send ping", "err", errNoFlow)
+			return
+		}
+		if err := c.sendPing(); err != nil {
+			log.Warn("sipkeep: ping not sent", "err", err)
+			return
+		}
+		log.Debug("sipkeep: ping sent", "pong_deadline_ms", a.Value)
+		k.emit(f, a)
+	case abi.ActFlowFailed:
+		k.cnt.failed.Add(1)
+		log.Warn("sipkeep: flow failed", "reason", a.Reason.String())
+		if f.Transport.Stream() {
+			if c := k.streamFor(f); c != nil {
+				_ = c.Close()
+			}
+		}
+		k.emit(f, a)
+	case abi.ActFlowDead:
+		k.cnt.dead.Add(1)
+		log.Info("sipkeep: flow dead (no keep-alives)", "reason", a.Reason.String())
+		k.emit(f, a)
+	case abi.ActKeepaliveAnswered:
+		k.cnt.answered.Add(1)
+		log.Debug("sipkeep: keep-alive answered")
+		k.emit(f, a)
+	default:
+		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
+		k.emit(f, a)
+	}
+}
