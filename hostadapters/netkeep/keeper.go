@@ -28,9 +28,9 @@ type Keeper struct {
 	handler atomic.Pointer[handlerBox]
 
 	mu      sync.Mutex
-	packets map[netip.AddrPort]*PacketConn   // UDP sockets by local address
-	streams map[streamKey]*Conn              // streams by (local, remote)
-	locals  map[netip.AddrPort]struct{}      // every wrapped local address (Record-Route test)
+	packets map[netip.AddrPort]*PacketConn // UDP sockets by local address
+	streams map[streamKey]*Conn            // streams by (local, remote)
+	locals  map[netip.AddrPort]struct{}    // every wrapped local address (Record-Route test)
 
 	cnt counters
 }

@@ -18,10 +18,10 @@ type Stats struct {
 }
 
 type counters struct {
-	stunSent, stunServed, stunIn          atomic.Uint64
-	pingsSent, pingsAnswered, pongsIn     atomic.Uint64
-	answered, failed, dead, strayUDPCRLF  atomic.Uint64
-	sipIn, sipOut                         atomic.Uint64
+	stunSent, stunServed, stunIn         atomic.Uint64
+	pingsSent, pingsAnswered, pongsIn    atomic.Uint64
+	answered, failed, dead, strayUDPCRLF atomic.Uint64
+	sipIn, sipOut                        atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.

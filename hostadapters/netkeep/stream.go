@@ -246,7 +246,7 @@ func (c *Conn) Close() error {
 // Listener accepts streams under the Keeper.
 type Listener struct {
 	net.Listener
-	k     *Keeper
+	k *Keeper
 }
 
 // WrapListener wraps a TCP or TLS listener: every accepted stream is a *Conn.
