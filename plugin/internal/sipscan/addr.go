@@ -1,5 +1,7 @@
 package sipscan
 
+import "bytes"
+
 // Headers whose values are name-addr / addr-spec with header parameters:
 // From, To, Contact, Record-Route (RFC 3261 §20). They are only read, never
 // edited, so the scan is tolerant: junk inside a value is skipped up to the
@@ -30,12 +32,11 @@ func skipAddr(b []byte, i, end int) (int, error) {
 			}
 			i = j
 		case '<':
-			for j := i + 1; j < end; j++ {
-				if b[j] == '>' {
-					return j + 1, nil
-				}
+			j := bytes.IndexByte(b[i+1:end], '>')
+			if j < 0 {
+				return 0, ErrTruncated
 			}
-			return 0, ErrTruncated
+			return i + 1 + j + 1, nil
 		case ';', ',':
 			return i, nil
 		default:

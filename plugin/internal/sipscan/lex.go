@@ -1,5 +1,7 @@
 package sipscan
 
+import "bytes"
+
 // Character classes of RFC 3261 §25.1, as a table so that the hot loops do
 // one load per byte instead of a chain of comparisons.
 const (
@@ -7,6 +9,8 @@ const (
 	cHost              // hostname or IPv4 address: alphanum / "-" / "." / "_" (underscore tolerated)
 	cDigit             // DIGIT
 	cV6                // inside "[...]": HEXDIG / ":" / "."
+	cValue             // unquoted parameter value: visible bytes but ";,\"" (and UTF-8)
+	cWS                // LWS inside a value, see isWS
 )
 
 var class = func() (t [256]uint8) {
@@ -29,20 +33,25 @@ var class = func() (t [256]uint8) {
 	for _, c := range []byte("-._") {
 		t[c] |= cHost
 	}
+	for c := '!'; c < 256; c++ {
+		if c != ';' && c != ',' && c != '"' && c != 0x7f {
+			t[c] |= cValue
+		}
+	}
+	for _, c := range []byte(" \t\r\n") {
+		t[c] |= cWS
+	}
 	return t
 }()
 
 // isWS reports whether c is white space inside a header value. CR and LF
 // count because a value range stops before the line's own terminator: any
 // line break left inside it is a fold (RFC 3261 §7.3.1), i.e. LWS.
-func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+func isWS(c byte) bool { return class[c]&cWS != 0 }
 
 // skipWS returns the first index in [i, end) that is not LWS, or end.
 func skipWS(b []byte, i, end int) int {
-	for i < end && isWS(b[i]) {
-		i++
-	}
-	return i
+	return skipClass(b, i, end, cWS)
 }
 
 // trimWS returns i, j with the LWS at both ends of b[i:j] removed.
@@ -65,14 +74,26 @@ func skipClass(b []byte, i, end int, c uint8) int {
 // skipQuoted skips the quoted-string that starts at b[i] == '"', honouring
 // quoted-pairs, and returns the index just past the closing quote. ok is
 // false when the string is not closed before end.
+//
+// Quoted strings are long in practice (+sip.instance, display names), so it
+// jumps from '"' to '"' with IndexByte. A '"' is escaped when an odd run of
+// backslashes precedes it: each '\\' escapes the byte after it, so a run
+// reads as pairs from its start.
 func skipQuoted(b []byte, i, end int) (int, bool) {
-	for i++; i < end; i++ {
-		switch b[i] {
-		case '\\':
-			i++ // the escaped byte, whatever it is (even a '"')
-		case '"':
-			return i + 1, true
+	for i++; i < end; {
+		j := bytes.IndexByte(b[i:end], '"')
+		if j < 0 {
+			break
 		}
+		q := i + j
+		k := q
+		for k > i && b[k-1] == '\\' {
+			k--
+		}
+		if (q-k)%2 == 0 {
+			return q + 1, true
+		}
+		i = q + 1
 	}
 	return end, false
 }

@@ -58,17 +58,23 @@ const (
 type Via struct {
 	// Start and End delimit the value: from the first byte of "SIP/2.0/..."
 	// to the end of its last parameter (exclusive), trailing LWS excluded.
+	// A folded value spans lines: the bytes in between may hold CRLF SP.
 	Start, End int
 	// Insert is where a new parameter (";keep") goes: the End of the value.
-	// (Equal to End; named so that callers say what they mean.)
+	// (Equal to End; named so that callers say what they mean.) In a comma
+	// list it is before the LWS and the ',' that lead to the next value, and
+	// before any fold, so inserting ";keep" there never changes which value
+	// the parameter belongs to.
 	Insert int
 	// Keep is the state of the keep parameter on this value.
 	Keep KeepState
 	// KeepValue is N for KeepValue.
 	KeepValue uint32
-	// KeepStart..KeepEnd is the whole parameter after its ';' ("keep",
-	// "keep=30", "KEEP = 30": name, optional LWS, '=', LWS, value). For
-	// KeepDuplicate, the first occurrence.
+	// KeepStart..KeepEnd is the whole parameter after its ';' and LWS
+	// ("keep", "keep=30", "KEEP = 30": name, optional LWS, '=', LWS, value),
+	// trailing LWS excluded. A quoted value counts with its quotes; for
+	// "keep=" (no value) KeepEnd is just past the '='. For KeepDuplicate,
+	// the first occurrence (and KeepValue is 0). Zero for KeepAbsent.
 	KeepStart, KeepEnd int
 	// KeepNameEnd is the end of the parameter name ("keep"): the value part
 	// ("=30" with any LWS) is KeepNameEnd..KeepEnd, empty for KeepBare.
@@ -90,16 +96,20 @@ type Message struct {
 	FromTag []byte // tag parameter of From ("f:"), nil if none
 	ToTag   []byte // tag parameter of To ("t:"), nil if none: a request outside a dialog
 
-	// Expires header value in seconds; -1 when absent or unparsable.
+	// Expires header value in seconds; -1 when absent or unparsable. Values
+	// above 2^32-1 (the delta-seconds range) read as 2^32-1; so do the
+	// Contact expires parameters below. The first Expires header counts.
 	Expires int64
-	// Contacts counts Contact values ("m:"); ContactStar reports "Contact: *".
+	// Contacts counts Contact values ("m:") across header lines and comma
+	// lists; ContactStar reports "Contact: *", which is not counted.
 	Contacts    int
 	ContactStar bool
 	// ContactExpiresMax is the largest expires parameter among the Contact
 	// values, -1 when none has one. ContactExpiresMin likewise the smallest.
 	ContactExpiresMax int64
 	ContactExpiresMin int64
-	// FlowTimer is the Flow-Timer header value in seconds; -1 when absent or bad.
+	// FlowTimer is the Flow-Timer header value in seconds; -1 when absent or
+	// bad (not 1*DIGIT, or above 2^32-1 like a bad keep value).
 	FlowTimer int64
 	// RecordRoutes counts Record-Route values.
 	RecordRoutes int

@@ -10,15 +10,6 @@ type param struct {
 	end                int  // just past the last non-LWS byte of the parameter
 }
 
-// isValueByte reports whether c may appear in an unquoted parameter value.
-// RFC 3261 allows token / host / IPv6 there; real traffic also carries
-// vendor values with '/', '=', '@' and so on. Accepting every byte except the
-// delimiters keeps a strange value from making the whole header unreadable,
-// while the structure (';', ',', '=', quotes) stays strict.
-func isValueByte(c byte) bool {
-	return c > ' ' && c != ';' && c != ',' && c != '"' && c != 0x7f
-}
-
 // readParam reads "SWS ';' SWS name [SWS '=' SWS value]" at i, within end.
 // ok is false (and err nil) when the next non-LWS byte is not ';': the
 // parameters are over and the caller decides what that byte may be. An
@@ -51,9 +42,12 @@ func readParam(b []byte, i, end int) (p param, ok bool, err error) {
 			p.quoted = true
 			p.valEnd, p.end = k, k
 		} else {
-			for j < end && isValueByte(b[j]) {
-				j++
-			}
+			// RFC 3261 allows token / host / IPv6 here; real traffic
+			// also carries vendor values with '/', '=', '@' and so on.
+			// Accepting every visible byte except the delimiters keeps a
+			// strange value from making the header unreadable, while the
+			// structure (';', ',', quotes) stays strict.
+			j = skipClass(b, j, end, cValue)
 			if j > p.valStart {
 				p.valEnd, p.end = j, j
 			}
