@@ -1,6 +1,9 @@
 package keep
 
-import "github.com/sipkeep/sipkeep/abi"
+import (
+	"github.com/sipkeep/sipkeep/abi"
+	"github.com/sipkeep/sipkeep/plugin/internal/sipscan"
+)
 
 type entry uint8
 
@@ -10,23 +13,202 @@ const (
 	entryTimer
 )
 
+// textCapacity bounds the replacement bytes of one output: at most MaxEdits
+// edits of at most 11 bytes ("=4294967295").
+const textCapacity = abi.MaxEdits * 11
+
 // call is the scratch state of one call. It lives in the Plugin and is reset
 // at the start of every call, so calls allocate nothing.
 type call struct {
-	in abi.Input
+	in  abi.Input
+	msg sipscan.Message
+	rec record
+	// hadRecord: the host passed a record (so "nothing left" means delete it).
+	hadRecord bool
+	reason    abi.Reason
+	// endReason says why keep-alives stop if this call stops them.
+	endReason abi.Reason
+	rng       uint64
+
+	edits [abi.MaxEdits]abi.Edit
+	ne    int
+	acts  [abi.MaxActions]abi.Action
+	na    int
+	text  [textCapacity]byte
+	nt    int
 }
 
-// run is the body of every entry point (placeholder until the logic lands).
+func (c *call) reset() {
+	c.hadRecord = false
+	c.reason = abi.ReasonNone
+	c.endReason = abi.ReasonNone
+	c.ne, c.na, c.nt = 0, 0, 0
+}
+
+// setReason records why the call ended as it did; the first reason wins.
+func (c *call) setReason(r abi.Reason) {
+	if c.reason == abi.ReasonNone {
+		c.reason = r
+	}
+}
+
+// random returns the next of a deterministic stream seeded by the host's
+// 64 random bits (splitmix64): one call may need several numbers (a STUN
+// transaction id, an interval) and the guest has no entropy of its own.
+func (c *call) random() uint64 {
+	c.rng += 0x9e3779b97f4a7c15
+	z := c.rng
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// between returns a uniformly drawn value in [lo, hi].
+func (c *call) between(lo, hi int64) int64 {
+	if hi <= lo {
+		return lo
+	}
+	return lo + int64(c.random()%uint64(hi-lo+1))
+}
+
+// edit appends an edit whose replacement text is txt.
+func (c *call) edit(op abi.EditOp, via int, value uint32, start, end int, txt []byte) {
+	if c.ne == len(c.edits) || c.nt+len(txt) > len(c.text) {
+		return // cannot happen within MaxVias; never overrun
+	}
+	c.edits[c.ne] = abi.Edit{Op: op, Via: uint8(via), Value: value, Start: uint32(start), End: uint32(end),
+		TextOff: uint32(c.nt), TextLen: uint32(len(txt))}
+	c.ne++
+	c.nt += copy(c.text[c.nt:], txt)
+}
+
+// editValue appends an edit whose text is "=N".
+func (c *call) editValue(op abi.EditOp, via int, value uint32, start, end int) {
+	var buf [11]byte
+	n := value
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	i--
+	buf[i] = '='
+	c.edit(op, via, value, start, end, buf[i:])
+}
+
+// act appends an action for this call's flow.
+func (c *call) act(kind abi.ActionKind, reason abi.Reason, value uint32) *abi.Action {
+	if c.na == len(c.acts) {
+		return &abi.Action{} // dropped: MaxActions is far above what one call emits
+	}
+	a := &c.acts[c.na]
+	*a = abi.Action{Kind: kind, Reason: reason, Value: value, FlowID: c.in.FlowID}
+	c.na++
+	return a
+}
+
+// run is the body of every entry point: decode, decide, encode.
 func (p *Plugin) run(n int32, e entry) int32 {
 	if n < 0 || int(n) > len(p.in) {
 		return -int32(abi.ErrnoTooLarge)
 	}
 	c := &p.call
+	c.reset()
 	if errno := abi.DecodeInput(p.in[:n], &c.in); errno != abi.ErrnoNone {
 		return -int32(errno)
 	}
+	if !kindFits(e, c.in.Kind) {
+		return -int32(abi.ErrnoBadHeader)
+	}
 	p.stats.calls++
-	h := abi.OutputHeader{Reason: abi.ReasonNoKeep}
-	abi.PutOutputHeader(p.out[:], &h)
-	return abi.OutputHeaderSize
+	c.rng = c.in.Random
+	c.hadRecord = len(c.in.Record) > 0
+	if !c.rec.decode(c.in.Record) {
+		c.rec = record{}
+		c.setReason(abi.ReasonBadRecord)
+		p.stats.badRecords++
+	}
+
+	switch {
+	case e == entryTimer:
+		p.onTimer(c)
+	case c.in.Kind == abi.KindSIPRequest || c.in.Kind == abi.KindSIPResponse:
+		p.onSIP(c)
+	case c.in.Kind == abi.KindSTUN:
+		p.onSTUN(c, e)
+	case c.in.Kind == abi.KindPing:
+		p.noteSeen(c)
+	case c.in.Kind == abi.KindPong:
+		p.onPong(c)
+	}
+	p.reconcile(c)
+	return p.encode(c)
+}
+
+// kindFits reports whether the input kind belongs to the export called.
+func kindFits(e entry, k abi.Kind) bool {
+	switch e {
+	case entryRequest:
+		return k == abi.KindSIPRequest || k == abi.KindSTUN || k == abi.KindPing
+	case entryResponse:
+		return k == abi.KindSIPResponse || k == abi.KindSTUN || k == abi.KindPong
+	}
+	return k == abi.KindNone
+}
+
+// encode writes the output: header, edits, actions, text, record.
+func (p *Plugin) encode(c *call) int32 {
+	out := p.out[:]
+	h := abi.OutputHeader{Reason: c.reason, Edits: c.ne, Actions: c.na, TextLen: c.nt}
+	if h.Reason == abi.ReasonNone {
+		h.Reason = abi.ReasonNoKeep
+		if c.ne > 0 {
+			h.Reason = abi.ReasonEdited
+		}
+	}
+	off := abi.OutputHeaderSize
+	for i := 0; i < c.ne; i++ {
+		abi.PutEdit(out[off:], &c.edits[i])
+		off += abi.EditSize
+	}
+	for i := 0; i < c.na; i++ {
+		abi.PutAction(out[off:], &c.acts[i])
+		off += abi.ActionSize
+	}
+	off += copy(out[off:], c.text[:c.nt])
+
+	switch {
+	case c.rec.empty():
+		if c.hadRecord {
+			h.Flags = abi.OutRecordDelete
+		}
+	default:
+		rl := c.rec.encode(out[off:])
+		if !c.hadRecord || !equal(out[off:off+rl], c.in.Record) {
+			h.Flags = abi.OutRecordChanged
+			h.RecordLen = rl
+			off += rl
+		}
+		h.Deadline = p.deadline(c)
+	}
+	abi.PutOutputHeader(out, &h)
+	p.stats.edits += uint64(c.ne)
+	p.stats.actions += uint64(c.na)
+	return int32(off)
+}
+
+func equal(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

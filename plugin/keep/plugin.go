@@ -19,7 +19,7 @@ type Plugin struct {
 	in  [inputCapacity]byte
 	out [outputCapacity]byte
 
-	pol      Policy   // with defaults filled in
+	pol      Policy // with defaults filled in
 	recvMask methodBit
 	sendMask methodBit
 

@@ -1,0 +1,229 @@
+package keep
+
+import "encoding/binary"
+
+// The flow record is everything the plugin knows about one flow. The host
+// stores it and passes it back with the next call on the flow, so the plugin
+// itself keeps nothing between calls (any instance, of any generation, can
+// serve any call). It is a fixed-size struct decoded from and encoded to a
+// small versioned byte string (at most abi.MaxRecord bytes).
+type record struct {
+	send sendState
+	recv recvState
+	n    int // bindings in use
+	b    [maxBindings]binding
+}
+
+// sendState is the sender side (RFC 6223 §4.3, RFC 5626 §4.4): we send
+// keep-alives on this flow.
+type sendState struct {
+	flags    uint8
+	nextSend int64 // Unix ms of the next keep-alive (when active and idle)
+	sentAt   int64 // when the outstanding keep-alive was first sent
+	// STUN transaction in progress (sfSTUNOutstanding).
+	txID      [12]byte
+	txAttempt uint8
+	txRTO     uint32 // ms until the next retransmission
+	txNext    int64  // Unix ms of the next retransmission, or of the timeout
+	// CRLF ping in progress (sfPingOutstanding).
+	pongDeadline int64
+	// Last XOR-MAPPED-ADDRESS seen (sfHaveMapped): 16-byte address + port.
+	mapped [18]byte
+}
+
+const (
+	sfFailed          uint8 = 1 << iota // keep-alives failed; stopped until a registration re-negotiates (R18)
+	sfSTUNOutstanding                   // a Binding request is awaiting its response
+	sfPingOutstanding                   // a CRLFCRLF ping is awaiting its pong
+	sfHaveMapped                        // mapped holds the last XOR-MAPPED-ADDRESS
+	sfActive                            // keep-alives are running (announced with keepalive-started)
+)
+
+// recvState is the receiver side (§4.4): we granted keep=N on this flow and
+// watch for the peer's keep-alives.
+type recvState struct {
+	flags    uint8
+	lastSeen int64 // Unix ms of the last thing received on the flow
+}
+
+const (
+	rfDeadReported uint8 = 1 << iota // flow-dead already reported since lastSeen
+	rfActive                         // receive-started announced
+)
+
+// binding ties the flow's keep-alives to one registration or dialog.
+type binding struct {
+	key     uint64 // FNV-1a of the Call-ID
+	kind    uint8  // bkRegistration or bkDialog
+	side    uint8  // sideSender or sideReceiver
+	keep    uint32 // negotiated (sender) or granted (receiver) keep value, seconds; 0 = RFC 5626 defaults
+	cseq    uint32 // CSeq number of the request that negotiated it (R6, R11)
+	expires int64  // Unix ms: registration expiry, or the dialog safety net
+}
+
+const (
+	bkRegistration uint8 = 1
+	bkDialog       uint8 = 2
+
+	sideSender   uint8 = 1
+	sideReceiver uint8 = 2
+)
+
+const (
+	maxBindings = 48
+	bindingSize = 26
+
+	// Version 1 layout (little-endian):
+	//   0  1 version (1)
+	//   1  1 send.flags
+	//   2  1 recv.flags
+	//   3  1 binding count
+	//   4  8 send.nextSend
+	//  12  8 send.sentAt
+	//  20 12 send.txID
+	//  32  1 send.txAttempt
+	//  33  3 reserved
+	//  36  4 send.txRTO
+	//  40  8 send.txNext
+	//  48  8 send.pongDeadline
+	//  56 18 send.mapped
+	//  74  2 reserved
+	//  76  8 recv.lastSeen
+	//  84  26×n bindings: key 8, kind 1, side 1, keep 4, cseq 4, expires 8
+	recordHeaderV1 = 84
+)
+
+var le = binary.LittleEndian
+
+// empty reports whether the record holds nothing worth storing.
+func (r *record) empty() bool {
+	return r.n == 0 && r.send.flags&(sfSTUNOutstanding|sfPingOutstanding) == 0
+}
+
+// decode reads a stored record. It reports false for a record it cannot
+// read (unknown version, bad length); the caller then starts afresh.
+func (r *record) decode(b []byte) bool {
+	*r = record{}
+	if len(b) == 0 {
+		return true
+	}
+	if b[0] != RecordVersion || len(b) < recordHeaderV1 {
+		return false
+	}
+	n := int(b[3])
+	if n > maxBindings || len(b) != recordHeaderV1+n*bindingSize {
+		return false
+	}
+	s := &r.send
+	s.flags = b[1]
+	r.recv.flags = b[2]
+	s.nextSend = int64(le.Uint64(b[4:]))
+	s.sentAt = int64(le.Uint64(b[12:]))
+	copy(s.txID[:], b[20:32])
+	s.txAttempt = b[32]
+	s.txRTO = le.Uint32(b[36:])
+	s.txNext = int64(le.Uint64(b[40:]))
+	s.pongDeadline = int64(le.Uint64(b[48:]))
+	copy(s.mapped[:], b[56:74])
+	r.recv.lastSeen = int64(le.Uint64(b[76:]))
+	for i := 0; i < n; i++ {
+		p := b[recordHeaderV1+i*bindingSize:]
+		bd := &r.b[i]
+		bd.key = le.Uint64(p)
+		bd.kind = p[8]
+		bd.side = p[9]
+		bd.keep = le.Uint32(p[10:])
+		bd.cseq = le.Uint32(p[14:])
+		bd.expires = int64(le.Uint64(p[18:]))
+		if (bd.kind != bkRegistration && bd.kind != bkDialog) || (bd.side != sideSender && bd.side != sideReceiver) {
+			return false
+		}
+	}
+	r.n = n
+	return true
+}
+
+// size is the encoded length.
+func (r *record) size() int { return recordHeaderV1 + r.n*bindingSize }
+
+// encode writes the record into b (len(b) >= r.size()) and returns its length.
+func (r *record) encode(b []byte) int {
+	n := r.size()
+	b = b[:n]
+	clear(b[:recordHeaderV1])
+	s := &r.send
+	b[0] = RecordVersion
+	b[1] = s.flags
+	b[2] = r.recv.flags
+	b[3] = byte(r.n)
+	le.PutUint64(b[4:], uint64(s.nextSend))
+	le.PutUint64(b[12:], uint64(s.sentAt))
+	copy(b[20:32], s.txID[:])
+	b[32] = s.txAttempt
+	le.PutUint32(b[36:], s.txRTO)
+	le.PutUint64(b[40:], uint64(s.txNext))
+	le.PutUint64(b[48:], uint64(s.pongDeadline))
+	copy(b[56:74], s.mapped[:])
+	le.PutUint64(b[76:], uint64(r.recv.lastSeen))
+	for i := 0; i < r.n; i++ {
+		p := b[recordHeaderV1+i*bindingSize:]
+		bd := &r.b[i]
+		le.PutUint64(p, bd.key)
+		p[8] = bd.kind
+		p[9] = bd.side
+		le.PutUint32(p[10:], bd.keep)
+		le.PutUint32(p[14:], bd.cseq)
+		le.PutUint64(p[18:], uint64(bd.expires))
+	}
+	return n
+}
+
+// find returns the index of the binding (key, kind, side), or -1.
+func (r *record) find(key uint64, kind, side uint8) int {
+	for i := 0; i < r.n; i++ {
+		if b := &r.b[i]; b.key == key && b.kind == kind && b.side == side {
+			return i
+		}
+	}
+	return -1
+}
+
+// put adds or replaces a binding. When the record is full, the binding that
+// expires first makes room (a flow with 48 live registrations and dialogs is
+// already far beyond a real UA or trunk).
+func (r *record) put(nb binding) {
+	if i := r.find(nb.key, nb.kind, nb.side); i >= 0 {
+		r.b[i] = nb
+		return
+	}
+	if r.n < maxBindings {
+		r.b[r.n] = nb
+		r.n++
+		return
+	}
+	oldest := 0
+	for i := 1; i < r.n; i++ {
+		if r.b[i].expires < r.b[oldest].expires {
+			oldest = i
+		}
+	}
+	r.b[oldest] = nb
+}
+
+// remove deletes binding i, keeping the others in order.
+func (r *record) remove(i int) {
+	copy(r.b[i:r.n], r.b[i+1:r.n])
+	r.n--
+	r.b[r.n] = binding{}
+}
+
+// count reports how many bindings of a side there are.
+func (r *record) count(side uint8) int {
+	c := 0
+	for i := 0; i < r.n; i++ {
+		if r.b[i].side == side {
+			c++
+		}
+	}
+	return c
+}

@@ -1,0 +1,357 @@
+package keep
+
+import (
+	"github.com/sipkeep/sipkeep/abi"
+	"github.com/sipkeep/sipkeep/plugin/internal/sipscan"
+)
+
+// onSIP handles a SIP request or response, in either direction.
+func (p *Plugin) onSIP(c *call) {
+	m := &c.msg
+	if err := sipscan.Scan(c.in.Message, m); err != nil {
+		p.stats.malformed++
+		if err == sipscan.ErrTooLarge {
+			c.setReason(abi.ReasonTooLarge)
+		} else {
+			c.setReason(abi.ReasonMalformed)
+		}
+		return
+	}
+	if m.IsRequest != (c.in.Kind == abi.KindSIPRequest) {
+		p.stats.malformed++
+		c.setReason(abi.ReasonMalformed) // a response passed as a request, or the reverse
+		return
+	}
+	if c.in.Dir == abi.DirIn {
+		p.noteSeen(c)
+	}
+	key := hashCallID(m.CallID)
+	if m.IsRequest {
+		p.touchDialog(c, key)
+		if m.Method == sipscan.MethodBYE {
+			// A BYE ends the dialog whichever way it goes (R3).
+			p.endBindings(c, key, bkDialog, sideSender, abi.ReasonDialogEnded)
+			p.endBindings(c, key, bkDialog, sideReceiver, abi.ReasonDialogEnded)
+		}
+		if c.in.Dir == abi.DirOut {
+			p.requestOut(c, key)
+		} else {
+			p.requestIn(c, key)
+		}
+		return
+	}
+	if c.in.Dir == abi.DirIn {
+		p.responseIn(c, key)
+	} else {
+		p.responseOut(c, key)
+	}
+}
+
+// requestOut: a request about to leave on this flow, with our own Via on top.
+// Sender role: offer keep (R4) when the rules allow.
+func (p *Plugin) requestOut(c *call, key uint64) {
+	m := &c.msg
+	top := &m.Vias[0]
+	// R16: a forwarded request's top Via never carries a keep value.
+	if top.KeepEnd > top.KeepNameEnd && (top.Keep == sipscan.KeepValue || top.Keep == sipscan.KeepBad) {
+		c.edit(abi.EditStripKeepValue, 0, 0, top.KeepNameEnd, top.KeepEnd, nil)
+	}
+	switch {
+	case m.Method == sipscan.MethodACK:
+		c.setReason(abi.ReasonACK) // R7
+		return
+	case p.pol.SenderDisabled:
+		c.setReason(abi.ReasonPolicy)
+		return
+	case p.sendMask&methodBitOf(m.Method) == 0:
+		c.setReason(abi.ReasonMethodNotEligible)
+		return
+	}
+	if m.Method == sipscan.MethodREGISTER {
+		if isDeregistration(m) {
+			// The registration ends: nothing to keep alive (R2).
+			p.endBindings(c, key, bkRegistration, sideSender, abi.ReasonRegistrationEnded)
+			c.setReason(abi.ReasonRegistrationEnded)
+			return
+		}
+		// R1: every refresh re-negotiates.
+	} else {
+		if !c.in.InRouteSet() {
+			c.setReason(abi.ReasonNotInRouteSet) // R8
+			return
+		}
+		if m.ToTag != nil && c.rec.find(key, bkDialog, sideSender) >= 0 {
+			c.setReason(abi.ReasonAlreadyNegotiated) // R6
+			return
+		}
+	}
+	switch top.Keep {
+	case sipscan.KeepAbsent:
+		c.edit(abi.EditAddKeep, 0, 0, top.Insert, top.Insert, textKeep)
+		c.setReason(abi.ReasonEdited)
+	case sipscan.KeepBare, sipscan.KeepValue, sipscan.KeepBad:
+		// Already offered (a value, if any, was stripped above).
+		c.setReason(abi.ReasonEdited)
+	case sipscan.KeepDuplicate:
+		c.setReason(abi.ReasonDuplicateKeep)
+	}
+}
+
+var textKeep = []byte(";keep")
+
+// requestIn: a request received on this flow. Nothing is edited on the way
+// in; the response carries the negotiation.
+func (p *Plugin) requestIn(c *call, key uint64) {
+	m := &c.msg
+	if m.Method == sipscan.MethodACK && m.Vias[0].Keep != sipscan.KeepAbsent {
+		c.setReason(abi.ReasonACK) // R7: ignored
+		return
+	}
+	if m.Method == sipscan.MethodREGISTER && isDeregistration(m) {
+		p.endBindings(c, key, bkRegistration, sideReceiver, abi.ReasonRegistrationEnded)
+	}
+}
+
+// responseIn: a response received on this flow, our own Via on top. Sender
+// role: keep=N there means keep-alives are negotiated (R5, R9).
+func (p *Plugin) responseIn(c *call, key uint64) {
+	m := &c.msg
+	top := &m.Vias[0]
+	granted := top.Keep == sipscan.KeepValue && !p.pol.SenderDisabled
+	switch top.Keep {
+	case sipscan.KeepBad:
+		c.setReason(abi.ReasonBadKeepValue)
+	case sipscan.KeepDuplicate:
+		c.setReason(abi.ReasonDuplicateKeep)
+	}
+	now := c.in.Now
+	switch {
+	case m.CSeqMethod == sipscan.MethodREGISTER:
+		if m.Status < 200 || m.Status >= 300 {
+			return
+		}
+		exp := registrationExpiry(m, p.pol.DefaultRegistrationSeconds)
+		if !granted || exp == 0 {
+			// R2: a refresh that does not re-negotiate, or the end of the
+			// registration, stops its keep-alives.
+			p.endBindings(c, key, bkRegistration, sideSender, abi.ReasonRegistrationEnded)
+			return
+		}
+		if c.rec.send.flags&sfFailed != 0 {
+			// R18: a registration that re-negotiates restarts keep-alives
+			// stopped by a failure.
+			c.rec.send = sendState{mapped: c.rec.send.mapped, flags: c.rec.send.flags & sfHaveMapped}
+		}
+		c.rec.put(binding{key: key, kind: bkRegistration, side: sideSender, keep: top.KeepValue,
+			cseq: m.CSeqNum, expires: now + exp*1000})
+		c.setReason(abi.ReasonEdited)
+	case dialogMethod(m.CSeqMethod):
+		i := c.rec.find(key, bkDialog, sideSender)
+		switch {
+		case m.Status >= 300:
+			// R3: a non-2xx final response to the initial INVITE ends the dialog.
+			if i >= 0 && m.CSeqMethod == sipscan.MethodINVITE && c.rec.b[i].cseq == m.CSeqNum {
+				p.endBindings(c, key, bkDialog, sideSender, abi.ReasonDialogEnded)
+			}
+		case m.Status > 100 && granted && i < 0:
+			// R9: one response with a value is enough; R3: never re-negotiated.
+			c.rec.put(binding{key: key, kind: bkDialog, side: sideSender, keep: top.KeepValue,
+				cseq: m.CSeqNum, expires: now + int64(p.pol.DialogMaxSeconds)*1000})
+			c.setReason(abi.ReasonEdited)
+		}
+	}
+}
+
+// responseOut: a response about to leave on this flow toward the upstream
+// entity, whose Via is now on top. Receiver role: grant keep=N (R10, R11,
+// R15), only where the rules allow (R6, R12), and never let a value planted
+// downstream through (R17).
+func (p *Plugin) responseOut(c *call, key uint64) {
+	p.grantTop(c, key)
+	m := &c.msg
+	if c.in.Role == abi.RoleProxy && !p.pol.KeepLowerValues {
+		// After the top Via's edit: edits go out sorted by offset.
+		for i := 1; i < m.NVias; i++ {
+			if v := &m.Vias[i]; v.KeepEnd > v.KeepNameEnd && v.Keep != sipscan.KeepBare {
+				c.edit(abi.EditStripKeepValue, i, 0, v.KeepNameEnd, v.KeepEnd, nil) // R17
+			}
+		}
+	}
+}
+
+// grantTop sets keep=N on the top Via when granting, and strips any value
+// there when not.
+func (p *Plugin) grantTop(c *call, key uint64) {
+	top := &c.msg.Vias[0]
+	if top.Keep == sipscan.KeepAbsent {
+		return
+	}
+	g, why := p.grant(c, key)
+	if why != abi.ReasonNone {
+		c.setReason(why)
+		if top.KeepEnd > top.KeepNameEnd {
+			// Not granted here, so no value may reach the upstream entity.
+			c.edit(abi.EditStripKeepValue, 0, 0, top.KeepNameEnd, top.KeepEnd, nil)
+		}
+		return
+	}
+	if top.Keep != sipscan.KeepValue || top.KeepValue != g {
+		c.editValue(abi.EditSetKeep, 0, g, top.KeepNameEnd, top.KeepEnd)
+	}
+	c.setReason(abi.ReasonEdited)
+	p.bindGranted(c, key, g)
+}
+
+// grant decides the value to grant on a response going upstream, or why not.
+func (p *Plugin) grant(c *call, key uint64) (uint32, abi.Reason) {
+	m := &c.msg
+	top := &m.Vias[0]
+	switch {
+	case top.Keep == sipscan.KeepDuplicate:
+		return 0, abi.ReasonDuplicateKeep
+	case p.pol.ReceiverDisabled:
+		return 0, abi.ReasonPolicy
+	case p.recvMask&methodBitOf(m.CSeqMethod) == 0:
+		return 0, abi.ReasonMethodNotEligible
+	case m.Status <= 100 || m.Status >= 300:
+		if m.Status >= 300 && m.CSeqMethod == sipscan.MethodINVITE {
+			if i := c.rec.find(key, bkDialog, sideReceiver); i >= 0 && c.rec.b[i].cseq == m.CSeqNum {
+				p.endBindings(c, key, bkDialog, sideReceiver, abi.ReasonDialogEnded) // R3
+			}
+		}
+		return 0, abi.ReasonNoKeep
+	}
+	kind := bkRegistration
+	if m.CSeqMethod != sipscan.MethodREGISTER {
+		kind = bkDialog
+		if !c.in.InRouteSet() {
+			return 0, abi.ReasonNotInRouteSet // R12
+		}
+	}
+	g := p.pol.ReceiverKeepSeconds
+	if i := c.rec.find(key, kind, sideReceiver); i >= 0 && kind == bkDialog {
+		if c.rec.b[i].cseq != m.CSeqNum {
+			return 0, abi.ReasonAlreadyNegotiated // R6: a later request of a negotiated dialog
+		}
+		g = c.rec.b[i].keep // R11: the same value in every response of the transaction
+	}
+	if m.FlowTimer >= 0 {
+		g = clampU32(m.FlowTimer) // R15: keep equals Flow-Timer when both are present
+	}
+	return g, abi.ReasonNone
+}
+
+// bindGranted records what was granted, so that the flow is watched for the
+// peer's keep-alives and later requests of the dialog are recognised (R6).
+func (p *Plugin) bindGranted(c *call, key uint64, g uint32) {
+	m := &c.msg
+	now := c.in.Now
+	if m.CSeqMethod == sipscan.MethodREGISTER {
+		if m.Status >= 300 || m.Status < 200 {
+			return
+		}
+		exp := registrationExpiry(m, p.pol.DefaultRegistrationSeconds)
+		if exp == 0 {
+			p.endBindings(c, key, bkRegistration, sideReceiver, abi.ReasonRegistrationEnded)
+			return
+		}
+		c.rec.put(binding{key: key, kind: bkRegistration, side: sideReceiver, keep: g, cseq: m.CSeqNum, expires: now + exp*1000})
+		return
+	}
+	if c.rec.find(key, bkDialog, sideReceiver) < 0 {
+		c.rec.put(binding{key: key, kind: bkDialog, side: sideReceiver, keep: g, cseq: m.CSeqNum,
+			expires: now + int64(p.pol.DialogMaxSeconds)*1000})
+	}
+}
+
+// endBindings removes the binding (key, kind, side) if present; the flow's
+// keep-alives stop with its last binding (reconcile).
+func (p *Plugin) endBindings(c *call, key uint64, kind, side uint8, why abi.Reason) {
+	if i := c.rec.find(key, kind, side); i >= 0 {
+		c.rec.remove(i)
+		if side == sideSender {
+			c.endReason = why
+		}
+		c.setReason(why)
+	}
+}
+
+// touchDialog pushes back the safety-net expiry of a dialog that is still
+// sending requests on this flow.
+func (p *Plugin) touchDialog(c *call, key uint64) {
+	exp := c.in.Now + int64(p.pol.DialogMaxSeconds)*1000
+	for i := 0; i < c.rec.n; i++ {
+		if b := &c.rec.b[i]; b.key == key && b.kind == bkDialog {
+			b.expires = exp
+		}
+	}
+}
+
+// registrationExpiry is the lifetime, in seconds, a 2xx to REGISTER (or a
+// REGISTER) gives: the largest Contact expires, else Expires, else def. A
+// 2xx with no Contact at all means no binding is left: 0.
+func registrationExpiry(m *sipscan.Message, def uint32) int64 {
+	switch {
+	case m.ContactExpiresMax >= 0:
+		return m.ContactExpiresMax
+	case m.Expires >= 0:
+		return m.Expires
+	case !m.IsRequest && m.Contacts == 0:
+		return 0
+	}
+	return int64(def)
+}
+
+// isDeregistration reports a REGISTER that removes its bindings.
+func isDeregistration(m *sipscan.Message) bool {
+	if m.ContactStar {
+		return true
+	}
+	if m.Contacts == 0 {
+		return false // a query
+	}
+	return m.ContactExpiresMax == 0 || (m.ContactExpiresMax < 0 && m.Expires == 0)
+}
+
+func dialogMethod(mt sipscan.Method) bool {
+	switch mt {
+	case sipscan.MethodINVITE, sipscan.MethodSUBSCRIBE, sipscan.MethodREFER, sipscan.MethodUPDATE, sipscan.MethodNOTIFY:
+		return true
+	}
+	return false
+}
+
+func methodBitOf(mt sipscan.Method) methodBit {
+	switch mt {
+	case sipscan.MethodREGISTER:
+		return mREGISTER
+	case sipscan.MethodINVITE:
+		return mINVITE
+	case sipscan.MethodSUBSCRIBE:
+		return mSUBSCRIBE
+	case sipscan.MethodREFER:
+		return mREFER
+	case sipscan.MethodUPDATE:
+		return mUPDATE
+	case sipscan.MethodNOTIFY:
+		return mNOTIFY
+	}
+	return 0
+}
+
+func clampU32(v int64) uint32 {
+	if v > 0xFFFFFFFF {
+		return 0xFFFFFFFF
+	}
+	return uint32(v)
+}
+
+// hashCallID is FNV-1a over the Call-ID: bindings are keyed by it.
+func hashCallID(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, x := range b {
+		h ^= uint64(x)
+		h *= 1099511628211
+	}
+	return h
+}
