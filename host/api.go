@@ -38,6 +38,9 @@ type Event struct {
 	Message []byte
 	// Now overrides the host clock (tests); zero means the host's clock.
 	Now time.Time
+	// FlowID is the caller's own handle for the flow, passed to the plugin
+	// and echoed in Action.FlowID (optional; Handle's actions also carry the Flow).
+	FlowID uint64
 }
 
 // Result is what the plugin decided for one Event.

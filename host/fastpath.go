@@ -1,0 +1,82 @@
+package host
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/sipkeep/sipkeep/abi"
+	"github.com/sipkeep/sipkeep/abi/proto"
+)
+
+// fastPolicy is what the fast path needs from the policy in force.
+type fastPolicy struct {
+	senderMethods [][]byte // upper case; nil when the sender role is disabled
+}
+
+var defaultSenderMethods = []string{"REGISTER", "INVITE", "SUBSCRIBE", "REFER", "UPDATE"}
+
+func newFastPolicy(p *proto.Policy) *fastPolicy {
+	fp := &fastPolicy{}
+	if p.GetSenderDisabled() {
+		return fp
+	}
+	ms := p.GetSenderMethods()
+	if len(ms) == 0 {
+		ms = defaultSenderMethods
+	}
+	for _, m := range ms {
+		fp.senderMethods = append(fp.senderMethods, []byte(strings.ToUpper(strings.TrimSpace(m))))
+	}
+	return fp
+}
+
+// mayNeedGuest reports whether a message on a flow that has no record can
+// matter to the plugin: it mentions "keep" (any case), or it is an outgoing
+// request the sender would offer ;keep on. Everything else — most SIP
+// traffic, and STUN, pings and pongs on flows with nothing negotiated —
+// passes without entering the guest.
+func (fp *fastPolicy) mayNeedGuest(ev *Event) bool {
+	switch ev.Kind {
+	case abi.KindSIPRequest:
+		if ev.Dir == abi.DirOut && fp.coversMethod(ev.Message) {
+			return true
+		}
+		return containsKeep(ev.Message)
+	case abi.KindSIPResponse:
+		return containsKeep(ev.Message)
+	}
+	return false
+}
+
+func (fp *fastPolicy) coversMethod(msg []byte) bool {
+	sp := bytes.IndexByte(msg[:min(len(msg), 32)], ' ')
+	if sp <= 0 {
+		return false
+	}
+	m := msg[:sp]
+	for _, s := range fp.senderMethods {
+		if bytes.Equal(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsKeep is a case-insensitive search for "keep", using the
+// vectorised IndexByte for the first letter in both cases.
+func containsKeep(b []byte) bool {
+	return hasKeepFrom(b, 'k') || hasKeepFrom(b, 'K')
+}
+
+func hasKeepFrom(b []byte, first byte) bool {
+	for {
+		i := bytes.IndexByte(b, first)
+		if i < 0 || i+4 > len(b) {
+			return false
+		}
+		if b[i+1]|0x20 == 'e' && b[i+2]|0x20 == 'e' && b[i+3]|0x20 == 'p' {
+			return true
+		}
+		b = b[i+1:]
+	}
+}
