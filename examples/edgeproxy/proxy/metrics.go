@@ -1,0 +1,55 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type metrics struct {
+	requests  *prometheus.CounterVec
+	registers *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry, loc *Location) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "edgeproxy", Name: "requests_total",
+			Help: "Requests handled other than REGISTER, by method and outcome (forwarded, local, or the status code of a local rejection).",
+		}, []string{"method", "outcome"}),
+		registers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "edgeproxy", Name: "registers_total",
+			Help: "REGISTER requests answered by the registrar, by status code.",
+		}, []string{"code"}),
+	}
+	reg.MustRegister(m.requests, m.registers,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "edgeproxy", Name: "bindings",
+			Help: "Live registered contacts in the location service.",
+		}, func() float64 { return float64(loc.Len()) }))
+	return m
+}
+
+// serveMetrics starts the Prometheus endpoint; it stops with ctx.
+func (p *Proxy) serveMetrics(ctx context.Context) error {
+	ln, err := net.Listen("tcp", p.cfg.Metrics)
+	if err != nil {
+		return fmt.Errorf("metrics listen %s: %w", p.cfg.Metrics, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg}))
+	p.httpLn = ln
+	p.httpSrv = &http.Server{Handler: mux, BaseContext: func(net.Listener) context.Context { return ctx }}
+	p.serve(func() error {
+		if err := p.httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	return nil
+}
