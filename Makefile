@@ -30,7 +30,7 @@ test: deps plugin
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
 
 conformance: plugin
-	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) run ./plugin/internal/conformance/cmd
+	$(GO) run ./plugin/keeptest/cmd/conformance -wasm $(WASM)
 
 bench: plugin
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./...

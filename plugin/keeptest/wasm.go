@@ -148,3 +148,6 @@ func (g *WasmGuest) control(export string, req []byte) ([]byte, error) {
 
 var _ Guest = (*WasmGuest)(nil)
 var _ Guest = (*keep.Plugin)(nil)
+
+// MemorySize reports the guest's linear memory size in bytes.
+func (g *WasmGuest) MemorySize() uint32 { return g.mem.Size() }
