@@ -84,7 +84,7 @@ type recorder struct {
 	msg    string
 }
 
-func (r *recorder) Helper() {}
+func (r *recorder) Helper()             {}
 func (r *recorder) Logf(string, ...any) {}
 func (r *recorder) Errorf(format string, args ...any) {
 	if !r.failed {
