@@ -128,7 +128,7 @@ func (p *Plugin) run(n int32, e entry) int32 {
 	c.rng = c.in.Random
 	c.hadRecord = len(c.in.Record) > 0
 	if !c.rec.decode(c.in.Record) {
-		c.rec = record{}
+		c.rec.clear()
 		c.setReason(abi.ReasonBadRecord)
 		p.stats.badRecords++
 	}
