@@ -54,13 +54,14 @@ func nextAddr(b []byte, i, end int, want string) (a addrValue, err error) {
 		if err != nil {
 			return a, err
 		}
+		var p param
+	params:
 		for {
-			p, ok, perr := readParam(b, i, end)
-			if perr == ErrTruncated {
-				return a, perr
-			}
-			if perr != nil || !ok {
-				break
+			switch readParam(b, i, end, &p) {
+			case paramOpenQuote:
+				return a, ErrTruncated
+			case paramNone, paramNoName:
+				break params // what follows is checked below
 			}
 			i = p.end
 			if !a.found && want != "" && eqFold(b[p.nameStart:p.nameEnd], want) {

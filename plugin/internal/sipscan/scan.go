@@ -68,7 +68,7 @@ func Scan(msg []byte, m *Message) error {
 		if next == n && cut {
 			return ErrTooLarge // it might go on past the cap
 		}
-		if err := scanHeader(b, start, e, next == n, m, &seen); err != nil {
+		if err := scanHeader(b, start, e, e == n, m, &seen); err != nil {
 			return err
 		}
 		i = next
@@ -171,13 +171,13 @@ func scanStartLine(b []byte, i, e int, m *Message) error {
 	return nil
 }
 
-// scanHeader reads the logical header line b[start:e]. last reports that it
-// is not terminated (the buffer ends there).
-func scanHeader(b []byte, start, e int, last bool, m *Message, s *seen) error {
+// scanHeader reads the logical header line b[start:e]. unterminated reports
+// that the buffer ends inside it (no line break after it).
+func scanHeader(b []byte, start, e int, unterminated bool, m *Message, s *seen) error {
 	ne := skipClass(b, start, e, cToken)
 	c := skipWS(b, ne, e)
 	if ne == start || c >= e || b[c] != ':' {
-		if last && ne > start && c == e {
+		if unterminated && ne > start && c == e {
 			return ErrTruncated // "Via" or "Via " cut before its colon
 		}
 		return ErrBadHeader

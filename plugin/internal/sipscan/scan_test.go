@@ -204,6 +204,8 @@ func TestFraming(t *testing.T) {
 		{name: "fold after start line", msg: "OPTIONS sip:b SIP/2.0\r\n Via: SIP/2.0/UDP h\r\nCSeq: 1 OPTIONS\r\n\r\n", err: ErrBadHeader},
 		{name: "empty header name", msg: "OPTIONS sip:b SIP/2.0\r\n: x\r\nVia: SIP/2.0/UDP h\r\nCSeq: 1 OPTIONS\r\n\r\n", err: ErrBadHeader},
 		{name: "name cut off", msg: head + "Via", err: ErrTruncated},
+		{name: "name cut off before colon", msg: head + "Via \r", err: ErrTruncated},
+		{name: "terminated name without colon", msg: head + "Via\r\n", err: ErrBadHeader},
 		{name: "quoted display name cut off", msg: head + "From: \"Alice", err: ErrTruncated},
 		{name: "angle bracket cut off", msg: head + "Contact: <sip:a@x", err: ErrTruncated},
 		{name: "empty", msg: "", err: ErrNotSIP},

@@ -86,13 +86,16 @@ func scanViaValue(b []byte, i, end int, v *Via) (int, error) {
 		}
 		i = k
 	}
+	var p param
+params:
 	for {
-		p, ok, err := readParam(b, i, end)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			break
+		switch readParam(b, i, end, &p) {
+		case paramNone:
+			break params
+		case paramNoName:
+			return 0, ErrBadVia
+		case paramOpenQuote:
+			return 0, ErrTruncated
 		}
 		i = p.end
 		if eqFold(b[p.nameStart:p.nameEnd], "keep") {
