@@ -97,6 +97,7 @@ func TestHeaders(t *testing.T) {
 		{"from bare URI params are header params", "From: sip:a@x;tag=bare\r\n", with(func(w *want) { w.fromTag = "bare" })},
 		{"to tag and compact", "t: <sip:b@x>;foo;tag=9\r\n", with(func(w *want) { w.toTag = "9" })},
 		{"to without tag", "To: <sip:b@x>\r\n", none},
+		{"to with empty tag", "To: <sip:b@x>;tag=\r\n", none}, // present but empty: len(ToTag) == 0
 		{"folded to", "To: <sip:b@x>\r\n ;tag=f\r\n", with(func(w *want) { w.toTag = "f" })},
 		{"expires", "Expires: 3600\r\n", with(func(w *want) { w.expires = 3600 })},
 		{"expires zero", "Expires: 0\r\n", with(func(w *want) { w.expires = 0 })},
@@ -202,6 +203,7 @@ func TestFraming(t *testing.T) {
 		{name: "via after body is not read", msg: "OPTIONS sip:b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\nVia: SIP/2.0/UDP h\r\n", err: ErrNoVia},
 		{name: "line without colon", msg: "OPTIONS sip:b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\ngarbage\r\nCSeq: 1 OPTIONS\r\n\r\n", err: ErrBadHeader},
 		{name: "fold after start line", msg: "OPTIONS sip:b SIP/2.0\r\n Via: SIP/2.0/UDP h\r\nCSeq: 1 OPTIONS\r\n\r\n", err: ErrBadHeader},
+		{name: "control byte in header name", msg: "OPTIONS sip:b SIP/2.0\r\nVia\x00: SIP/2.0/UDP h\r\nCSeq: 1 OPTIONS\r\n\r\n", err: ErrBadHeader},
 		{name: "empty header name", msg: "OPTIONS sip:b SIP/2.0\r\n: x\r\nVia: SIP/2.0/UDP h\r\nCSeq: 1 OPTIONS\r\n\r\n", err: ErrBadHeader},
 		{name: "name cut off", msg: head + "Via", err: ErrTruncated},
 		{name: "name cut off before colon", msg: head + "Via \r", err: ErrTruncated},

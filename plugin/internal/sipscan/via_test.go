@@ -179,6 +179,27 @@ var viaCases = []viaCase{
 		nvias: 1, value: "SIP/2.0/UDP a\n ;keep", keep: KeepBare, param: "keep",
 	},
 	{
+		name: "keep folded around =", via: "Via: SIP/2.0/UDP a;keep\r\n =\r\n 30\r\n ;rport",
+		nvias: 1, value: "SIP/2.0/UDP a;keep\r\n =\r\n 30\r\n ;rport", keep: KeepValue, kv: 30, param: "keep\r\n =\r\n 30",
+		set:   "Via: SIP/2.0/UDP a;keep=30\r\n ;rport",
+		strip: "Via: SIP/2.0/UDP a;keep\r\n ;rport",
+	},
+	{
+		name: "insert before a fold and comma", via: "Via: SIP/2.0/UDP a;branch=1\r\n , SIP/2.0/UDP b",
+		nvias: 2, value: "SIP/2.0/UDP a;branch=1",
+		ins: "Via: SIP/2.0/UDP a;branch=1;keep\r\n , SIP/2.0/UDP b",
+	},
+	{
+		name: "keep value then LWS then comma", via: "Via: SIP/2.0/UDP a;keep=5 \t, SIP/2.0/UDP b",
+		nvias: 2, value: "SIP/2.0/UDP a;keep=5", keep: KeepValue, kv: 5, param: "keep=5",
+		set:   "Via: SIP/2.0/UDP a;keep=30 \t, SIP/2.0/UDP b",
+		strip: "Via: SIP/2.0/UDP a;keep \t, SIP/2.0/UDP b",
+	},
+	{
+		name: "trailing dot host and underscore", via: "Via: SIP/2.0/WSS my_host.example.com.;keep",
+		nvias: 1, value: "SIP/2.0/WSS my_host.example.com.;keep", keep: KeepBare, param: "keep",
+	},
+	{
 		name: "valueless params", via: "Via: SIP/2.0/UDP a;rport;lr",
 		nvias: 1, value: "SIP/2.0/UDP a;rport;lr",
 		ins: "Via: SIP/2.0/UDP a;rport;lr;keep",
