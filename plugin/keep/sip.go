@@ -80,7 +80,7 @@ func (p *Plugin) requestOut(c *call, key uint64) {
 			c.setReason(abi.ReasonNotInRouteSet) // R8
 			return
 		}
-		if m.ToTag != nil && c.rec.find(key, bkDialog, sideSender) >= 0 {
+		if len(m.ToTag) > 0 && c.rec.find(key, bkDialog, sideSender) >= 0 {
 			c.setReason(abi.ReasonAlreadyNegotiated) // R6
 			return
 		}
