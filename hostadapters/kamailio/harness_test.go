@@ -1,0 +1,321 @@
+package kamailio
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sipkeep/sipkeep/internal/testwasm"
+)
+
+// kam is one running Kamailio, started by a test and stopped in its Cleanup.
+type kam struct {
+	Port    int    // UDP and TCP SIP port on 127.0.0.1
+	Dir     string // its working directory (cfg, log, pid, ctl socket, cache)
+	Log     string // stderr of Kamailio
+	ctl     string
+	cmd     *exec.Cmd
+	Module  string // the wasm it started with
+	Options kamOptions
+}
+
+type kamOptions struct {
+	Plain     bool   // without the sipkeep lines (WITH_SIPKEEP undefined)
+	Policy    string // SIPKEEP_POLICY
+	FlowTimer int    // SIPKEEP_FLOW_TIMER (also the registrar's)
+	Upstream  string // "ip:port" of the upstream for foreign domains
+	Children  int
+}
+
+var (
+	libOnce sync.Once
+	libPath string
+	libErr  error
+)
+
+// capiLib builds libsipkeep.so once per test process.
+func capiLib(t testing.TB) string {
+	t.Helper()
+	libOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sipkeep-capi-")
+		if err != nil {
+			libErr = err
+			return
+		}
+		libPath = filepath.Join(dir, "libsipkeep.so")
+		cmd := exec.Command(goBin(), "build", "-buildmode=c-shared", "-o", libPath, "./hostadapters/capi")
+		cmd.Dir = testwasm.ModuleRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOFLAGS=-buildvcs=false")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			libErr = fmt.Errorf("building libsipkeep.so: %w\n%s", err, out)
+		}
+	})
+	if libErr != nil {
+		t.Fatal(libErr)
+	}
+	return libPath
+}
+
+func goBin() string {
+	if p := filepath.Join(os.Getenv("GOROOT"), "bin", "go"); os.Getenv("GOROOT") != "" && fileExists(p) {
+		return p
+	}
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return "/usr/local/go/bin/go"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func needKamailio(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("kamailio")
+	if err != nil {
+		for _, c := range []string{"/usr/sbin/kamailio", "/usr/local/sbin/kamailio"} {
+			if fileExists(c) {
+				return c
+			}
+		}
+		t.Skip("kamailio is not installed (apt-get install kamailio kamailio-python3-modules kamailio-outbound-modules): skipping the real-server tests")
+	}
+	if !fileExists("/usr/lib/x86_64-linux-gnu/kamailio/modules/app_python3.so") {
+		t.Skip("kamailio-python3-modules is not installed: skipping")
+	}
+	return p
+}
+
+var (
+	cacheOnce sync.Once
+	cacheDir  string
+)
+
+// compileCache is one wazero compilation cache for every Kamailio of this
+// test process, so only the first worker ever compiles the plugin.
+func compileCache(t testing.TB) string {
+	cacheOnce.Do(func() { cacheDir, _ = os.MkdirTemp("", "sipkeep-cache-") })
+	return cacheDir
+}
+
+// freePort returns a port free for both UDP and TCP on 127.0.0.1.
+func freePort(t testing.TB) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		u, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		u.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+func setDefine(cfg, name, value string) string {
+	re := regexp.MustCompile(`(?m)^#!define ` + regexp.QuoteMeta(name) + `( .*)?$`)
+	if !re.MatchString(cfg) {
+		panic("example cfg has no #!define " + name)
+	}
+	line := "#!define " + name
+	if value != "" {
+		line += " " + value
+	}
+	return re.ReplaceAllLiteralString(cfg, line)
+}
+
+// renderCfg turns examples/kamailio/kamailio.cfg into this test's cfg.
+func renderCfg(t testing.TB, k *kam, script string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(testwasm.ModuleRoot(), "examples", "kamailio", "kamailio.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := k.Options
+	cfg := string(src)
+	q := strconv.Quote
+	cfg = setDefine(cfg, "SIPKEEP_LIB", q(capiLib(t)))
+	cfg = setDefine(cfg, "SIPKEEP_MODULE", q(k.Module))
+	cfg = setDefine(cfg, "SIPKEEP_SCRIPT", q(script))
+	cfg = setDefine(cfg, "SIPKEEP_POLICY", q(o.Policy))
+	cfg = setDefine(cfg, "SIPKEEP_OPTIONS", q("cache_dir="+compileCache(t)+";log_level=info"))
+	cfg = setDefine(cfg, "SIPKEEP_FLOW_TIMER", strconv.Itoa(o.FlowTimer))
+	cfg = setDefine(cfg, "UPSTREAM", q("sip:"+o.Upstream))
+	cfg = setDefine(cfg, "CTL_SOCKET", q("unix:"+k.ctl))
+	if o.Plain {
+		cfg = strings.Replace(cfg, "#!define WITH_SIPKEEP\n", "", 1)
+	}
+	cfg = strings.ReplaceAll(cfg, "127.0.0.1:5060", fmt.Sprintf("127.0.0.1:%d", k.Port))
+	cfg = strings.Replace(cfg, "log_stderror=no", "log_stderror=yes", 1)
+	cfg = regexp.MustCompile(`(?m)^children=\d+`).ReplaceAllString(cfg, fmt.Sprintf("children=%d", o.Children))
+	return cfg
+}
+
+// startKamailio renders the example cfg, checks it (kamailio -c) and runs
+// Kamailio in the foreground until the test ends.
+func startKamailio(t testing.TB, o kamOptions) *kam {
+	t.Helper()
+	bin := needKamailio(t)
+	if o.Policy == "" {
+		o.Policy = "floor_seconds=1"
+	}
+	if o.FlowTimer == 0 {
+		o.FlowTimer = 3
+	}
+	if o.Upstream == "" {
+		o.Upstream = "127.0.0.1:9" // discard: nothing answers
+	}
+	if o.Children == 0 {
+		o.Children = 4
+	}
+	dir, err := os.MkdirTemp("", "sipkeep-kam-") // short: the ctl socket path must fit sun_path
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	k := &kam{Port: freePort(t), Dir: dir, Log: filepath.Join(dir, "kamailio.log"), ctl: filepath.Join(dir, "ctl"), Options: o}
+	k.Module = filepath.Join(dir, "sipkeep.wasm")
+	copyFile(t, testwasm.Path(t), k.Module)
+	script := filepath.Join(testwasm.ModuleRoot(), "hostadapters", "kamailio", "sipkeep_kamailio.py")
+	cfgPath := filepath.Join(dir, "kamailio.cfg")
+	if err := os.WriteFile(cfgPath, []byte(renderCfg(t, k, script)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	check := exec.Command(bin, "-c", "-f", cfgPath)
+	check.Env = env
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("kamailio -c -f %s: %v\n%s", cfgPath, err, out)
+	}
+	logf, err := os.Create(k.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(dir, "kamailio.pid")
+	k.cmd = exec.Command(bin, "-f", cfgPath, "-P", pidFile, "-DD", "-E", "-w", dir)
+	k.cmd.Env = env
+	k.cmd.Stdout, k.cmd.Stderr = logf, logf
+	k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := k.cmd.Start(); err != nil {
+		t.Fatalf("starting kamailio: %v", err)
+	}
+	t.Cleanup(func() { k.stop(t); logf.Close() })
+	if err := k.waitReady(10 * time.Second); err != nil {
+		t.Fatalf("kamailio did not come up: %v\n%s", err, k.tail(40))
+	}
+	return k
+}
+
+// stop sends SIGTERM to Kamailio's main process (it stops its children),
+// then SIGKILL to the process group it started if anything is left.
+func (k *kam) stop(t testing.TB) {
+	if k.cmd == nil || k.cmd.Process == nil {
+		return
+	}
+	pid := k.cmd.Process.Pid
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = k.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Logf("kamailio %d did not stop on SIGTERM; killing its process group", pid)
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-done
+	}
+	// Children that outlived the main process (they should not).
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	if t.Failed() {
+		t.Logf("kamailio log (tail):\n%s", k.tail(60))
+	}
+}
+
+func (k *kam) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if k.cmd.ProcessState != nil {
+			return fmt.Errorf("exited: %s", k.cmd.ProcessState)
+		}
+		c, err := net.DialTimeout("tcp", k.Addr(), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			if _, err := os.Stat(k.ctl); err == nil {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("no TCP listener on %s after %s", k.Addr(), timeout)
+}
+
+func (k *kam) Addr() string { return fmt.Sprintf("127.0.0.1:%d", k.Port) }
+
+func (k *kam) tail(n int) string {
+	b, _ := os.ReadFile(k.Log)
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (k *kam) logContains(s string) bool {
+	b, _ := os.ReadFile(k.Log)
+	return bytes.Contains(b, []byte(s))
+}
+
+// kamcmd runs an RPC command on this Kamailio's ctl socket.
+func (k *kam) kamcmd(t testing.TB, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "kamcmd", append([]string{"-s", "unix:" + k.ctl}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kamcmd %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// stat reads a sipkeep counter (htable sipkeep, key stat::NAME); 0 if unset.
+func (k *kam) stat(t testing.TB, name string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "kamcmd", "-s", "unix:"+k.ctl, "htable.get", "sipkeep", "stat::"+name).CombinedOutput()
+	if err != nil {
+		return 0
+	}
+	m := regexp.MustCompile(`value:\s*(-?\d+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
