@@ -23,6 +23,7 @@ type call struct {
 	in  abi.Input
 	msg sipscan.Message
 	rec record
+	entry entry
 	// hadRecord: the host passed a record (so "nothing left" means delete it).
 	hadRecord bool
 	reason    abi.Reason
@@ -118,6 +119,7 @@ func (p *Plugin) run(n int32, e entry) int32 {
 	}
 	c := &p.call
 	c.reset()
+	c.entry = e
 	if errno := abi.DecodeInput(p.in[:n], &c.in); errno != abi.ErrnoNone {
 		return -int32(errno)
 	}
@@ -188,7 +190,9 @@ func (p *Plugin) encode(c *call) int32 {
 		}
 	default:
 		rl := c.rec.encode(out[off:])
-		if !c.hadRecord || !equal(out[off:off+rl], c.in.Record) {
+		// After on_timer the record is always returned, so that the host
+		// re-arms the flow's timer even when nothing was due yet.
+		if !c.hadRecord || c.entry == entryTimer || !equal(out[off:off+rl], c.in.Record) {
 			h.Flags = abi.OutRecordChanged
 			h.RecordLen = rl
 			off += rl
