@@ -219,6 +219,7 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 	if err := k.waitReady(10 * time.Second); err != nil {
 		t.Fatalf("kamailio did not come up: %v\n%s", err, k.tail(40))
 	}
+	k.warmUp(t)
 	return k
 }
 
@@ -262,6 +263,37 @@ func (k *kam) waitReady(timeout time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("no TCP listener on %s after %s", k.Addr(), timeout)
+}
+
+// warmUp sends a burst of OPTIONS from many sockets so that every UDP worker
+// has loaded the plugin (lazily, on its first message) before a test
+// measures anything.
+func (k *kam) warmUp(t testing.TB) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := 0; i < 4*k.Options.Children; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("udp", k.Addr())
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			msg := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKwarm%d\r\n"+
+				"Max-Forwards: 70\r\nFrom: <sip:warm@x>;tag=w\r\nTo: <sip:%s>\r\nCall-ID: warm%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+				k.Addr(), c.LocalAddr(), i, k.Addr(), i)
+			buf := make([]byte, 4096)
+			for try := 0; try < 3; try++ {
+				c.Write([]byte(msg))
+				c.SetReadDeadline(time.Now().Add(3 * time.Second))
+				if _, err := c.Read(buf); err == nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func (k *kam) Addr() string { return fmt.Sprintf("127.0.0.1:%d", k.Port) }

@@ -158,6 +158,10 @@ class Adapter:
         if self.flow_timer is None:
             self.flow_timer = _def("SIPKEEP_FLOW_TIMER")
         policy = self.policy
+        if "dead_flow" not in policy:
+            # Kamailio's stun module and core answer keep-alives before any
+            # script sees them, so the plugin cannot watch them arrive.
+            policy = "dead_flow_disabled=true;" + policy
         if self.flow_timer:  # R15: keep=N must equal the registrar's Flow-Timer
             policy = "%s;receiver_keep_seconds=%d" % (policy, int(self.flow_timer))
         return policy
@@ -193,7 +197,7 @@ class Adapter:
             return
         self._next_gen_check = now + self.swap_check
         gen = KSR.htable.sht_get(self.ctl, "gen")
-        if gen is None or gen == self._gen_seen:
+        if not gen or gen == self._gen_seen:
             return
         self._gen_seen = gen
         pid = os.getpid()

@@ -1,0 +1,194 @@
+package kamailio
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/stun/v3"
+)
+
+// upstream is a Go UDP SIP server that grants keep=N to a Via offering keep
+// and answers STUN Binding requests until told to stop.
+type upstream struct {
+	pc    net.PacketConn
+	grant string
+	quiet atomic.Bool // stop answering STUN
+
+	mu        sync.Mutex
+	stunTimes []time.Time
+	stunFrom  []string
+	requests  []string
+}
+
+func startUpstream(t *testing.T, grant string) *upstream {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &upstream{pc: pc, grant: grant}
+	t.Cleanup(func() { pc.Close() })
+	go u.serve()
+	return u
+}
+
+func (u *upstream) Addr() string { return u.pc.LocalAddr().String() }
+
+func (u *upstream) serve() {
+	buf := make([]byte, 65535)
+	for {
+		n, from, err := u.pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		msg := append([]byte(nil), buf[:n]...)
+		if stun.IsMessage(msg) {
+			u.onSTUN(msg, from)
+			continue
+		}
+		s := string(msg)
+		if strings.HasPrefix(s, "SIP/2.0") || strings.HasPrefix(s, "ACK ") {
+			continue
+		}
+		u.mu.Lock()
+		u.requests = append(u.requests, s)
+		u.mu.Unlock()
+		u.pc.WriteTo([]byte(u.reply(s)), from)
+	}
+}
+
+func (u *upstream) onSTUN(msg []byte, from net.Addr) {
+	m := &stun.Message{Raw: msg}
+	if m.Decode() != nil || m.Type != stun.BindingRequest {
+		return
+	}
+	u.mu.Lock()
+	u.stunTimes = append(u.stunTimes, time.Now())
+	u.stunFrom = append(u.stunFrom, from.String())
+	u.mu.Unlock()
+	if u.quiet.Load() {
+		return
+	}
+	ua := from.(*net.UDPAddr)
+	resp := stun.MustBuild(stun.NewTransactionIDSetter(m.TransactionID), stun.BindingSuccess,
+		&stun.XORMappedAddress{IP: ua.IP, Port: ua.Port}, stun.Fingerprint)
+	u.pc.WriteTo(resp.Raw, from)
+}
+
+// reply answers a request with 200 OK, granting keep=grant on a top Via that offers keep.
+func (u *upstream) reply(req string) string {
+	var b strings.Builder
+	b.WriteString("SIP/2.0 200 OK\r\n")
+	head, _, _ := strings.Cut(req, "\r\n\r\n")
+	first := true
+	for _, l := range strings.Split(head, "\r\n")[1:] {
+		name, _, _ := strings.Cut(l, ":")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "via", "v":
+			if first && u.grant != "" {
+				l = keepParam.ReplaceAllLiteralString(l, ";keep="+u.grant)
+			}
+			first = false
+			b.WriteString(l + "\r\n")
+		case "from", "f", "call-id", "i", "cseq", "contact", "m", "record-route":
+			b.WriteString(l + "\r\n")
+		case "to", "t":
+			b.WriteString(l + ";tag=up1\r\n")
+		}
+	}
+	b.WriteString("Expires: 300\r\nContent-Length: 0\r\n\r\n")
+	return b.String()
+}
+
+func (u *upstream) stuns() ([]time.Time, []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]time.Time(nil), u.stunTimes...), append([]string(nil), u.stunFrom...)
+}
+
+// TestKamailioSender runs Kamailio toward an upstream that grants keep=2:
+// Kamailio offers ;keep on its own Via (R4), then sends STUN keep-alives from
+// its SIP port every 80–100 % of 2 s (R13, K3), and stops once they go
+// unanswered (R18, K4).
+func TestKamailioSender(t *testing.T) {
+	up := startUpstream(t, "2")
+	k := startKamailio(t, kamOptions{
+		Upstream: up.Addr(),
+		Policy:   "floor_seconds=1;stun_rto_ms=50;stun_max_requests=3;stun_final_multiplier=4",
+	})
+	ua := newUA(t, "UDP", k.Addr())
+	resp := ua.register("trunkuser", "trunk.example", ";keep")
+	if statusCode(resp) != 200 {
+		t.Fatalf("REGISTER via upstream: %s", resp)
+	}
+	up.mu.Lock()
+	fwd := up.requests[0]
+	up.mu.Unlock()
+	top := headers(fwd, "Via")[0]
+	if v, ok := viaKeep(top); !ok || v != "" {
+		t.Fatalf("R4: Kamailio's own Via should carry a bare ;keep, got %q", top)
+	}
+	if !strings.Contains(top, k.Addr()) {
+		t.Fatalf("top Via %q is not Kamailio's", top)
+	}
+	// The UA offered keep to Kamailio as well: it gets Kamailio's own value.
+	if v, _ := viaKeep(headers(resp, "Via")[0]); v == "" {
+		t.Errorf("R10: the UA's Via got no keep value:\n%s", resp)
+	}
+
+	// Keep-alives flow: wait for 4 of them.
+	deadline := time.Now().Add(12 * time.Second)
+	var times []time.Time
+	var from []string
+	for time.Now().Before(deadline) {
+		if times, from = up.stuns(); len(times) >= 4 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(times) < 4 {
+		t.Fatalf("want 4 STUN keep-alives within 12 s, got %d\n%s", len(times), k.tail(30))
+	}
+	for i, f := range from {
+		if f != k.Addr() {
+			t.Errorf("K3: keep-alive %d came from %s, not from Kamailio's SIP port %s", i, f, k.Addr())
+		}
+	}
+	for i := 1; i < len(times); i++ {
+		// 80–100 % of 2 s, plus the 100 ms rtimer step and scheduling slack.
+		if d := times[i].Sub(times[i-1]); d < 1500*time.Millisecond || d > 2300*time.Millisecond {
+			t.Errorf("R13: interval %d = %s, want within [1.6 s, 2 s] (+timer step)", i, d)
+		} else {
+			t.Logf("interval %d: %s", i, d.Round(time.Millisecond))
+		}
+	}
+	if n := k.stat(t, "keepalive-answered"); n < 3 {
+		t.Errorf("keepalive-answered = %d, want ≥ 3 (STUN responses reached the plugin)", n)
+	}
+
+	// The upstream goes silent: retransmissions, then the flow fails and sending stops.
+	up.quiet.Store(true)
+	stopped := time.Now()
+	time.Sleep(2 * time.Second + 2500*time.Millisecond)
+	times, _ = up.stuns()
+	var after []time.Duration
+	for _, ts := range times {
+		if ts.After(stopped) {
+			after = append(after, ts.Sub(stopped))
+		}
+	}
+	t.Logf("STUN requests after the upstream went silent: %v", after)
+	if len(after) == 0 || len(after) > 3 {
+		t.Errorf("want 1..3 requests (first + retransmissions, Rc=3) after silence, got %d", len(after))
+	}
+	if len(after) > 0 && after[len(after)-1] > 2500*time.Millisecond {
+		t.Errorf("R18: keep-alives still sent %s after the upstream stopped answering", after[len(after)-1])
+	}
+	if n := k.stat(t, "flow-failed"); n < 1 {
+		t.Errorf("R18: no flow-failed reported\n%s", k.tail(20))
+	}
+}
