@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -114,7 +115,9 @@ func startProxy(t testing.TB, opts ...proxyOpt) *proxy.Proxy {
 	if testing.Verbose() {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	w := &testWriter{t: t}
+	t.Cleanup(func() { w.done.Store(true) }) // runs after p.Close (LIFO)
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 	p, err := proxy.New(context.Background(), cfg, proxy.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
@@ -123,10 +126,17 @@ func startProxy(t testing.TB, opts ...proxyOpt) *proxy.Proxy {
 	return p
 }
 
-type testWriter struct{ t testing.TB }
+// testWriter sends the proxy's log to t.Log until the test is over (a late
+// log line from a background goroutine must not panic the test binary).
+type testWriter struct {
+	t    testing.TB
+	done atomic.Bool
+}
 
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(b), "\n"))
+func (w *testWriter) Write(b []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Log(strings.TrimRight(string(b), "\n"))
+	}
 	return len(b), nil
 }
 
