@@ -56,6 +56,7 @@ type vtReply[T any] interface {
 // like a hot-path call; any failure kills the instance.
 func typedCall[R any, PR vtReply[R]](ctx context.Context, c *wasmControl, fn api.Function, req vtMessage) (*R, error) {
 	in := c.in
+	in.refuel()
 	in.start.Store(monotonic())
 	rep, err := typedCallRaw[R, PR](ctx, c, fn, req)
 	if in.start.Swap(0) < 0 {

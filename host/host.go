@@ -39,6 +39,8 @@ type Host struct {
 	polVer uint64        // bumped by Configure; instances compare theirs
 	fast   atomic.Pointer[fastPolicy]
 
+	fuelPerCall int64 // loop iterations a call may run (internal/interrupt)
+
 	closed   atomic.Bool
 	reloadMu sync.Mutex
 	reloading bool
@@ -66,7 +68,7 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	h := &Host{opt: o, stopCh: make(chan struct{})}
+	h := &Host{opt: o, stopCh: make(chan struct{}), fuelPerCall: int64(o.callTimeout)}
 	h.log = o.logger
 	if h.log == nil {
 		h.log = slog.Default()

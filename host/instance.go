@@ -40,7 +40,7 @@ type instance struct {
 	fns   [numExports]api.Function
 	stack [1]uint64
 	facts moduleFacts
-	stop  api.MutableGlobal // the interrupt flag the instrumented loops test; nil if not instrumented
+	fuel  api.MutableGlobal // the instrumented loops' fuel (internal/interrupt); nil if not instrumented
 	errw  *lineLogger       // the guest's stderr: tells an out-of-memory death from a panic
 
 	// native
@@ -93,13 +93,13 @@ func (g *generation) newInstance(ctx context.Context) (*instance, error) {
 		for e := export(0); e < numExports; e++ {
 			in.fns[e] = mod.ExportedFunction(exportNames[e])
 		}
-		if g.stopGlobal != "" {
-			gl, ok := mod.ExportedGlobal(g.stopGlobal).(api.MutableGlobal)
+		if g.fuelGlobal != "" {
+			gl, ok := mod.ExportedGlobal(g.fuelGlobal).(api.MutableGlobal)
 			if !ok {
 				in.close(ctx)
-				return nil, fmt.Errorf("instrumented interrupt global %q is missing", g.stopGlobal)
+				return nil, fmt.Errorf("instrumented fuel global %q is missing", g.fuelGlobal)
 			}
-			in.stop = gl
+			in.fuel = gl
 		}
 		if facts.features.Has(abi.FeatureControlPlane) {
 			c, err := newWasmControl(in)
@@ -161,6 +161,7 @@ func (in *instance) inputBuffer(n int) ([]byte, bool) {
 // invoke runs one entry point on an input of n bytes already written, and
 // returns a view of the output (valid until the next call on in).
 func (in *instance) invoke(ctx context.Context, e export, n int) (out []byte, cause string, err error) {
+	in.refuel()
 	in.start.Store(monotonic())
 	var r int32
 	if in.guest != nil {
@@ -176,6 +177,9 @@ func (in *instance) invoke(ctx context.Context, e export, n int) (out []byte, ca
 	}
 	if err != nil {
 		in.dead = true
+		if in.fuel != nil && int64(in.fuel.Get()) <= 0 {
+			return nil, CauseTimeout, fmt.Errorf("runaway call ran out of fuel (%d loop iterations): %w", in.g.h.fuelPerCall, err)
+		}
 		if in.errw != nil && in.errw.sawOOM.Load() {
 			return nil, CauseOOM, err
 		}
@@ -204,6 +208,16 @@ func (in *instance) invoke(ctx context.Context, e export, n int) (out []byte, ca
 		return nil, CauseBadOutput, fmt.Errorf("output [%d,+%d) lies outside memory", in.facts.outPtr, r)
 	}
 	return b, "", nil
+}
+
+// refuel gives the call its loop-iteration budget: a bound no legitimate
+// call reaches (one iteration per ns of the call timeout; an instrumented
+// iteration costs more than 1 ns), which stops a runaway loop even when the
+// watchdog cannot run (see internal/interrupt).
+func (in *instance) refuel() {
+	if in.fuel != nil {
+		in.fuel.Set(uint64(in.g.h.fuelPerCall))
+	}
 }
 
 func (in *instance) invokeNative(e export, n int32) (r int32, err error) {

@@ -70,7 +70,7 @@ type generation struct {
 	runtime    wazero.Runtime
 	compiled   wazero.CompiledModule
 	native     NativeGuestFactory
-	stopGlobal string // exported interrupt global, "" if not instrumented
+	fuelGlobal string // exported fuel global, "" if not instrumented
 	pool       *pool
 	budget     crashBudget
 
@@ -194,7 +194,7 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 			// cannot be stopped. Say so loudly.
 			h.log.Warn("sipkeep host: cannot instrument the module for interruption; runaway calls will not be stopped", "err", err)
 		} else {
-			bin, g.stopGlobal = patched, name
+			bin, g.fuelGlobal = patched, name
 		}
 	}
 	cfg := wazero.NewRuntimeConfigCompiler().

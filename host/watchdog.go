@@ -57,18 +57,22 @@ func (w *watchdog) run() {
 			// The CAS makes the verdict exclusive: either the call ended
 			// first (and keeps its result) or it sees -1 and is discarded.
 			if s > 0 && now-s > limit && in.start.CompareAndSwap(s, -1) {
-				if in.stop != nil {
-					// The instrumented loop headers test this global and
-					// trap: the call returns within one loop iteration.
-					in.stop.Set(1)
-				}
 				if w.onFire != nil {
 					w.onFire(in)
 				}
+				s = -1
+			}
+			if s == -1 && in.fuel != nil {
+				// Empty the fuel: the instrumented loop headers trap at the
+				// next iteration. Repeated every tick because the guest's
+				// own decrement may overwrite one store.
+				in.fuel.Set(outOfFuel)
 			}
 		}
 		w.mu.Unlock()
 	}
 }
+
+const outOfFuel = uint64(1<<63 | 1<<40) // negative as an i64
 
 func (w *watchdog) close() { close(w.stop) }
