@@ -205,4 +205,3 @@ func (h *Host) Call(ctx context.Context, ev *Event, rec []byte) CallResult {
 	h.met.countActions(cr.Actions)
 	return cr
 }
-

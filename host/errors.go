@@ -19,15 +19,15 @@ var ErrClosed = errors.New("sipkeep host: closed")
 
 // Failure causes, the label of sipkeep_failures_total and the Cause of a CallError.
 const (
-	CauseTrap        = "trap"         // the guest trapped (panic, unreachable, exit)
-	CauseTimeout     = "timeout"      // the call overran WithCallTimeout and was interrupted
-	CauseOOM         = "oom"          // the guest ran out of memory (WithMemoryLimitPages)
-	CauseBadOutput   = "bad_output"   // the output failed abi.DecodeOutput
-	CauseErrno       = "errno"        // a negative return: the guest could not read its input
-	CauseNoInstance  = "no_instance"  // no instance could be made or obtained in time
-	CauseBadInput    = "bad_input"    // the event cannot be encoded (too large, bad kind)
-	CauseInstantiate = "instantiate"  // a replacement instance failed to start
-	CauseCanceled    = "canceled"     // the caller's context ended while waiting for an instance
+	CauseTrap        = "trap"        // the guest trapped (panic, unreachable, exit)
+	CauseTimeout     = "timeout"     // the call overran WithCallTimeout and was interrupted
+	CauseOOM         = "oom"         // the guest ran out of memory (WithMemoryLimitPages)
+	CauseBadOutput   = "bad_output"  // the output failed abi.DecodeOutput
+	CauseErrno       = "errno"       // a negative return: the guest could not read its input
+	CauseNoInstance  = "no_instance" // no instance could be made or obtained in time
+	CauseBadInput    = "bad_input"   // the event cannot be encoded (too large, bad kind)
+	CauseInstantiate = "instantiate" // a replacement instance failed to start
+	CauseCanceled    = "canceled"    // the caller's context ended while waiting for an instance
 )
 
 // CallError is Result.Err for a failed call.

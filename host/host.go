@@ -41,11 +41,11 @@ type Host struct {
 
 	fuelPerCall int64 // loop iterations a call may run (internal/interrupt)
 
-	closed   atomic.Bool
-	reloadMu sync.Mutex
+	closed    atomic.Bool
+	reloadMu  sync.Mutex
 	reloading bool
-	stopCh   chan struct{}
-	bg       sync.WaitGroup
+	stopCh    chan struct{}
+	bg        sync.WaitGroup
 }
 
 // SwapRecord is one entry of the swap history.

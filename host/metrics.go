@@ -21,15 +21,15 @@ var outcomeNames = [numOutcomes]string{"ok", "failed_open", "fast_path", "disabl
 // metrics are the sipkeep_* Prometheus metrics. Hot-path series are
 // resolved once into arrays, so a call never hashes label values.
 type metrics struct {
-	calls        [numExports][numOutcomes]prometheus.Counter
-	latency      [numExports]prometheus.Observer
-	edits        [4]prometheus.Counter // by abi.EditOp; [0] = unknown
-	actions      [9]prometheus.Counter // by abi.ActionKind; [0] = unknown
-	failures     *prometheus.CounterVec
-	replacements prometheus.Counter
-	swaps        *prometheus.CounterVec
-	generation   prometheus.Gauge
-	keepalives   *prometheus.CounterVec
+	calls                        [numExports][numOutcomes]prometheus.Counter
+	latency                      [numExports]prometheus.Observer
+	edits                        [4]prometheus.Counter // by abi.EditOp; [0] = unknown
+	actions                      [9]prometheus.Counter // by abi.ActionKind; [0] = unknown
+	failures                     *prometheus.CounterVec
+	replacements                 prometheus.Counter
+	swaps                        *prometheus.CounterVec
+	generation                   prometheus.Gauge
+	keepalives                   *prometheus.CounterVec
 	kaSent, kaAnswered, kaFailed prometheus.Counter
 }
 

@@ -113,10 +113,10 @@ func sameTypes(a, b []api.ValueType) bool {
 
 // moduleFacts are what an instance reports about itself after _initialize.
 type moduleFacts struct {
-	version            uint32
-	features           abi.Feature
-	inPtr, inCap       uint32
-	outPtr, outCap     uint32
+	version        uint32
+	features       abi.Feature
+	inPtr, inCap   uint32
+	outPtr, outCap uint32
 }
 
 // readFacts calls the marker and buffer exports of a fresh instance.

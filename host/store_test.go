@@ -1,0 +1,186 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipkeep/sipkeep/abi"
+)
+
+func TestMemStore(t *testing.T) {
+	s := NewMemStore()
+	f := flowN(1)
+	if _, ok := s.Get(f, nil); ok {
+		t.Fatal("empty store has a record")
+	}
+	s.Put(f, []byte("abc"))
+	rec, ok := s.Get(f, make([]byte, 0, 8))
+	if !ok || string(rec) != "abc" {
+		t.Fatalf("Get = %q, %v", rec, ok)
+	}
+	s.Put(f, []byte("de"))
+	if rec, _ := s.Get(f, nil); string(rec) != "de" {
+		t.Fatalf("after overwrite %q", rec)
+	}
+	if s.Len() != 1 {
+		t.Fatal(s.Len())
+	}
+	s.Delete(f)
+	s.Delete(f)
+	if s.Len() != 0 {
+		t.Fatal(s.Len())
+	}
+	// Round trip of the packed key.
+	g := Flow{Transport: abi.TransportTLS, Local: netip.MustParseAddrPort("[2001:db8::1]:5061"), Remote: netip.MustParseAddrPort("10.0.0.1:40000")}
+	k := keyOf(g)
+	if k.flow() != g {
+		t.Fatalf("key round trip: %+v", k.flow())
+	}
+}
+
+func TestStoreLockSerialises(t *testing.T) {
+	s := NewMemStore()
+	f := flowN(3)
+	var wg sync.WaitGroup
+	n := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1000 {
+				u := s.Lock(f)
+				n++
+				u()
+			}
+		}()
+	}
+	wg.Wait()
+	if n != 8000 {
+		t.Fatalf("n = %d: the flow lock did not serialise", n)
+	}
+}
+
+const timerMsg = "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;keep\r\nX-Timer-Ms: 40\r\n\r\n"
+
+// The good fixture asks for a timer 40 ms out: it must fire about then,
+// carry the record, and hand its action (a ping) to the ActionHandler.
+func TestTimersFireAtDeadline(t *testing.T) {
+	type fired struct {
+		f  Flow
+		a  abi.Action
+		at time.Time
+	}
+	ch := make(chan fired, 16)
+	h := newHost(t, WithModuleFile(fixture(t, "good")),
+		WithActionHandler(func(f Flow, a abi.Action) { ch <- fired{f, a, time.Now()} }))
+	ctx := context.Background()
+	f := flowN(9)
+	ev := reqEvent(f, timerMsg)
+	ev.FlowID = 77
+	start := time.Now()
+	res := h.Handle(ctx, ev)
+	if !res.Entered || res.FailedOpen {
+		t.Fatalf("Handle = %+v", res)
+	}
+	if !bytes.Contains(res.Message, []byte(";keep=30\r\n")) || len(res.Edits) != 1 {
+		t.Fatalf("edit not applied: %q", res.Message)
+	}
+	if _, ok := h.tim.deadline(f); !ok {
+		t.Fatal("no timer scheduled")
+	}
+	select {
+	case x := <-ch:
+		d := x.at.Sub(start)
+		if x.f != f || x.a.Kind != abi.ActSendPing || x.a.FlowID != 0 || d < 35*time.Millisecond || d > 2*time.Second {
+			t.Fatalf("fired %+v after %v", x, d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("timer did not fire")
+	}
+	// on_timer returned no deadline: nothing pending; the record counts one fire.
+	time.Sleep(10 * time.Millisecond)
+	if n := h.tim.len(); n != 0 {
+		t.Fatalf("%d timers pending", n)
+	}
+	if rec, _ := h.store.Get(f, nil); len(rec) != 3 || rec[2] != 1 {
+		t.Fatalf("record after timer: %v", rec)
+	}
+}
+
+func TestTimerCancelledOnDelete(t *testing.T) {
+	var mu sync.Mutex
+	acts := 0
+	h := newHost(t, WithModuleFile(fixture(t, "good")),
+		WithActionHandler(func(Flow, abi.Action) { mu.Lock(); acts++; mu.Unlock() }))
+	ctx := context.Background()
+	f := flowN(10)
+	h.Handle(ctx, reqEvent(f, timerMsg))
+	if h.tim.len() != 1 || h.Flows() != 1 {
+		t.Fatalf("timers %d flows %d", h.tim.len(), h.Flows())
+	}
+	res := h.Handle(ctx, reqEvent(f, "BYE sip:x SIP/2.0\r\n\r\n"))
+	if !res.Entered || res.Reason != abi.ReasonDialogEnded {
+		t.Fatalf("BYE: %+v", res)
+	}
+	if h.tim.len() != 0 || h.Flows() != 0 {
+		t.Fatalf("after delete: timers %d flows %d", h.tim.len(), h.Flows())
+	}
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if acts != 0 {
+		t.Fatal("a cancelled timer fired")
+	}
+}
+
+func TestWithoutTimersCallReportsDeadline(t *testing.T) {
+	h := newHost(t, WithModuleFile(fixture(t, "good")), WithoutTimers())
+	ev := reqEvent(flowN(1), timerMsg)
+	now := time.UnixMilli(1_700_000_000_000)
+	ev.Now = now
+	cr := h.Call(context.Background(), &ev, nil)
+	if !cr.RecordChanged || !cr.Deadline.Equal(now.Add(40*time.Millisecond)) || len(cr.Record) != 3 {
+		t.Fatalf("Call = %+v", cr)
+	}
+	tev := Event{Kind: abi.KindNone, Flow: flowN(1), FlowID: 5}
+	cr = h.Call(context.Background(), &tev, cr.Record)
+	if len(cr.Actions) != 1 || cr.Actions[0].FlowID != 5 || cr.Record[2] != 1 {
+		t.Fatalf("timer Call = %+v", cr)
+	}
+}
+
+func TestFastPath(t *testing.T) {
+	h := newHost(t, WithModuleFile(fixture(t, "good")))
+	ctx := context.Background()
+	out := reqEvent(flowN(1), optionsMsg)
+	out.Dir = abi.DirOut
+	if res := h.Handle(ctx, out); res.Entered {
+		t.Fatal("outgoing OPTIONS entered the guest")
+	}
+	reg := reqEvent(flowN(1), "REGISTER sip:x SIP/2.0\r\n\r\n")
+	reg.Dir = abi.DirOut
+	if res := h.Handle(ctx, reg); !res.Entered {
+		t.Fatal("outgoing REGISTER (sender method) skipped the guest")
+	}
+	for _, k := range []abi.Kind{abi.KindSTUN, abi.KindPing, abi.KindPong} {
+		ev := Event{Kind: k, Dir: abi.DirIn, Flow: flowN(2), Message: []byte("\r\n\r\n")}
+		if res := h.Handle(ctx, ev); res.Entered {
+			t.Fatalf("kind %d on a flow without record entered", k)
+		}
+	}
+	if res := h.Handle(ctx, reqEvent(flowN(3), "OPTIONS sip:x SIP/2.0\r\nVia: a;KEEP\r\n\r\n")); !res.Entered {
+		t.Fatal("KEEP (upper case) skipped the guest")
+	}
+	// Sender disabled: an outgoing REGISTER without keep passes.
+	if _, err := h.Configure(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.fast.Store(newFastPolicy(nil))
+	if !containsKeep([]byte("x;Keep")) || containsKeep([]byte("kee")) || containsKeep([]byte("k e e p")) {
+		t.Fatal("containsKeep")
+	}
+}
