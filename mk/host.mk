@@ -1,0 +1,9 @@
+# host/: the wazero runtime for the plugin (pool, store, timers, hot swap).
+.PHONY: host-test host-bench
+
+host-test: plugin
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 5m ./host/...
+
+# The host's benchmarks alone (make bench runs them with everything else).
+host-bench: plugin
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./host/
