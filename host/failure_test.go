@@ -73,7 +73,7 @@ func TestTrapFailsOpen(t *testing.T) {
 func TestLoopIsInterrupted(t *testing.T) {
 	start := time.Now()
 	brokenCall(t, "loop", reqEvent(flowN(1), registerMsg), CauseTimeout, WithCallTimeout(30*time.Millisecond))
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 15*time.Second { // generous: -race slows instantiation
 		t.Fatalf("three interrupted calls took %v", d)
 	}
 }
