@@ -52,17 +52,15 @@ type vtReply[T any] interface {
 	UnmarshalVT([]byte) error
 }
 
-// typedCall runs one go-plugin RPC on c's instance. The watchdog covers it
-// like a hot-path call; any failure kills the instance.
+// typedCall runs one go-plugin RPC on c's instance; any failure kills the
+// instance. Control calls are bounded by fuel (loop iterations), not by the
+// wall-clock watchdog: they allocate and may meet a guest GC, and on a busy
+// machine a legitimate Configure at load time can take longer than a
+// hot-path call's deadline, while a runaway one still runs out of fuel.
 func typedCall[R any, PR vtReply[R]](ctx context.Context, c *wasmControl, fn api.Function, req vtMessage) (*R, error) {
 	in := c.in
 	in.refuel()
-	in.start.Store(monotonic())
 	rep, err := typedCallRaw[R, PR](ctx, c, fn, req)
-	if in.start.Swap(0) < 0 {
-		in.dead = true
-		return nil, errors.New("control call overran its deadline and was interrupted")
-	}
 	if err != nil {
 		in.dead = true
 	}
