@@ -1,0 +1,157 @@
+package sipscanref
+
+import "bytes"
+
+// Character classes of RFC 3261 §25.1, as a table so that the hot loops do
+// one load per byte instead of a chain of comparisons.
+const (
+	cToken = 1 << iota // token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
+	cHost              // hostname or IPv4 address: alphanum / "-" / "." / "_" (underscore tolerated)
+	cDigit             // DIGIT
+	cV6                // inside "[...]": HEXDIG / ":" / "."
+	cValue             // unquoted parameter value: visible bytes but ";,\"" (and UTF-8)
+	cWS                // LWS inside a value, see isWS
+)
+
+var class = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		digit := c >= '0' && c <= '9'
+		if alpha || digit {
+			t[c] |= cToken | cHost
+		}
+		if digit {
+			t[c] |= cDigit
+		}
+		if digit || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.' {
+			t[c] |= cV6
+		}
+	}
+	for _, c := range []byte("-.!%*_+`'~") {
+		t[c] |= cToken
+	}
+	for _, c := range []byte("-._") {
+		t[c] |= cHost
+	}
+	for c := '!'; c < 256; c++ {
+		if c != ';' && c != ',' && c != '"' && c != 0x7f {
+			t[c] |= cValue
+		}
+	}
+	for _, c := range []byte(" \t\r\n") {
+		t[c] |= cWS
+	}
+	return t
+}()
+
+// isWS reports whether c is white space inside a header value. CR and LF
+// count because a value range stops before the line's own terminator: any
+// line break left inside it is a fold (RFC 3261 §7.3.1), i.e. LWS.
+func isWS(c byte) bool { return class[c]&cWS != 0 }
+
+// skipWS returns the first index in [i, end) that is not LWS, or end.
+func skipWS(b []byte, i, end int) int {
+	return skipClass(b, i, end, cWS)
+}
+
+// trimWS returns i, j with the LWS at both ends of b[i:j] removed.
+func trimWS(b []byte, i, j int) (int, int) {
+	i = skipWS(b, i, j)
+	for j > i && isWS(b[j-1]) {
+		j--
+	}
+	return i, j
+}
+
+// skipClass returns the first index in [i, end) whose byte is not in class c.
+func skipClass(b []byte, i, end int, c uint8) int {
+	for i < end && class[b[i]]&c != 0 {
+		i++
+	}
+	return i
+}
+
+// skipQuoted skips the quoted-string that starts at b[i] == '"', honouring
+// quoted-pairs, and returns the index just past the closing quote. ok is
+// false when the string is not closed before end.
+//
+// Quoted strings are long in practice (+sip.instance, display names), so it
+// jumps from '"' to '"' with IndexByte. A '"' is escaped when an odd run of
+// backslashes precedes it: each '\\' escapes the byte after it, so a run
+// reads as pairs from its start.
+func skipQuoted(b []byte, i, end int) (int, bool) {
+	for i++; i < end; {
+		j := bytes.IndexByte(b[i:end], '"')
+		if j < 0 {
+			break
+		}
+		q := i + j
+		k := q
+		for k > i && b[k-1] == '\\' {
+			k--
+		}
+		if (q-k)%2 == 0 {
+			return q + 1, true
+		}
+		i = q + 1
+	}
+	return end, false
+}
+
+// eqFold reports whether b equals lower (an ASCII lower-case literal),
+// ignoring ASCII case in b.
+func eqFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for k := 0; k < len(b); k++ {
+		c := b[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// parseUint32 parses 1*DIGIT (leading zeros allowed) that fits in uint32.
+func parseUint32(b []byte) (uint32, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+		if n > 1<<32-1 {
+			return 0, false
+		}
+	}
+	return uint32(n), true
+}
+
+// parseDelta parses delta-seconds (1*DIGIT). RFC 3261 §20.19/§25 bound
+// delta-seconds by 2^32-1, so longer values saturate there instead of
+// failing; anything that is not all digits is -1.
+func parseDelta(b []byte) int64 {
+	if len(b) == 0 {
+		return -1
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		if n < 1<<32 {
+			n = n*10 + int64(c-'0')
+		}
+	}
+	if n > 1<<32-1 {
+		n = 1<<32 - 1
+	}
+	return n
+}
