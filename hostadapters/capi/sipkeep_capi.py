@@ -123,7 +123,11 @@ class Host:
 
     @classmethod
     def for_process(cls, lib_path, module_path, policy="", options=""):
-        """The Host of the calling process, loaded on first use after any fork."""
+        """The Host of the calling process, loaded on first use in that process.
+
+        The library must not have been loaded before the process forked: a
+        child re-opening it gets the parent's copy, whose Go runtime threads
+        did not survive the fork (calls would hang)."""
         key = (os.getpid(), lib_path)
         h = cls._per_pid.get(key)
         if h is None:

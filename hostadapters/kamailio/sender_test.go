@@ -173,7 +173,7 @@ func TestKamailioSender(t *testing.T) {
 	// The upstream goes silent: retransmissions, then the flow fails and sending stops.
 	up.quiet.Store(true)
 	stopped := time.Now()
-	time.Sleep(2 * time.Second + 2500*time.Millisecond)
+	time.Sleep(2*time.Second + 2500*time.Millisecond)
 	times, _ = up.stuns()
 	var after []time.Duration
 	for _, ts := range times {

@@ -14,10 +14,10 @@ import (
 
 type sippRun struct {
 	Calls     int
-	Rate      int  // calls per second; 0 = as fast as the limit allows
-	Limit     int  // simultaneous calls
+	Rate      int    // calls per second; 0 = as fast as the limit allows
+	Limit     int    // simultaneous calls
 	Transport string // "u1" (UDP, one socket) or "t1"
-	CheckKeep bool // fail a call whose 200 OK has no keep=N on the top Via
+	CheckKeep bool   // fail a call whose 200 OK has no keep=N on the top Via
 }
 
 // runSipp runs the REGISTER scenario against k and returns the wall time;
