@@ -73,6 +73,26 @@ func sipkeep_swap(id C.int64_t, modulePath *C.char, errBuf *C.char, errCap C.int
 	return 0
 }
 
+//export sipkeep_configure
+func sipkeep_configure(id C.int64_t, policy *C.char, errBuf *C.char, errCap C.int32_t) (rc C.int32_t) {
+	defer recoverAs("sipkeep_configure", &rc, eFailed)
+	h, ok := lookup(int64(id))
+	if !ok {
+		writeErr(errBuf, errCap, errors.New("sipkeep_configure: bad handle"))
+		return eHandle
+	}
+	p, err := parsePolicy(goString(policy))
+	if err != nil {
+		writeErr(errBuf, errCap, err)
+		return eArg
+	}
+	if _, err := h.Configure(context.Background(), p); err != nil {
+		writeErr(errBuf, errCap, err)
+		return eFailed
+	}
+	return 0
+}
+
 //export sipkeep_generation
 func sipkeep_generation(id C.int64_t) (gen C.uint64_t) {
 	defer recoverAs("sipkeep_generation", &gen, 0)

@@ -79,7 +79,8 @@ extern "C" {
  *   sipkeep_result                 (40 bytes)
  *   sipkeep_edit   [n_edits]       (8 bytes each)
  *   sipkeep_action [n_actions]     (24 bytes each)
- *   message        [msg_len]       the edited message (SIPKEEP_R_MESSAGE_CHANGED)
+ *   message        [msg_len]       the edited message (SIPKEEP_R_MESSAGE_CHANGED; with
+ *                                  SIPKEEP_F_DROP_TOP_VIA, the message without that Via)
  *   record         [rec_len]       the flow's new record (SIPKEEP_R_RECORD_CHANGED)
  *   error text     [err_len]       why the call failed open (SIPKEEP_R_FAILED_OPEN)
  */
@@ -175,6 +176,15 @@ int64_t sipkeep_open(const char *module_path, const char *policy, const char *op
  * Returns 0, or a negative SIPKEEP_E_*.
  */
 int32_t sipkeep_swap(int64_t h, const char *module_path, char *err, int32_t err_cap);
+
+/*
+ * sipkeep_configure replaces the policy (same syntax as sipkeep_open). The
+ * plugin validates it first; a refused policy leaves the old one in force
+ * and the reason in err. Instances already running take it before their
+ * next call; later generations (swaps) keep it. Returns 0, or a negative
+ * SIPKEEP_E_*.
+ */
+int32_t sipkeep_configure(int64_t h, const char *policy, char *err, int32_t err_cap);
 
 /* sipkeep_generation is the generation of the module serving calls (1 after
  * open, +1 per successful swap), or 0 for a bad handle. */

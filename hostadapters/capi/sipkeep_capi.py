@@ -82,6 +82,8 @@ def _bind(lib):
     lib.sipkeep_open.restype = c.c_int64
     lib.sipkeep_swap.argtypes = [c.c_int64, c.c_char_p, c.c_char_p, c.c_int32]
     lib.sipkeep_swap.restype = c.c_int32
+    lib.sipkeep_configure.argtypes = [c.c_int64, c.c_char_p, c.c_char_p, c.c_int32]
+    lib.sipkeep_configure.restype = c.c_int32
     lib.sipkeep_generation.argtypes = [c.c_int64]
     lib.sipkeep_generation.restype = c.c_uint64
     lib.sipkeep_close.argtypes = [c.c_int64]
@@ -144,6 +146,12 @@ class Host:
         if rc != 0:
             raise Error("swap to %s refused: %s" % (module_path, err.value.decode(errors="replace")))
         self.module_path = module_path
+
+    def configure(self, policy):
+        """Replace the policy; a refused one raises Error and the old one stays."""
+        err = ctypes.create_string_buffer(512)
+        if self.lib.sipkeep_configure(self.handle, _b(policy), err, len(err)) != 0:
+            raise Error("policy refused: %s" % err.value.decode(errors="replace"))
 
     @property
     def generation(self):

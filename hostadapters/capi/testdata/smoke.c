@@ -29,6 +29,15 @@ int main(int argc, char **argv) {
 	printf("edit op=%u via=%u value=%u; message changed=%d: %.60s\n", e.op, e.via, e.value,
 		(r.flags & SIPKEEP_R_MESSAGE_CHANGED) != 0, msg);
 	if (e.op != SIPKEEP_EDIT_SET_KEEP || e.via != 0 || e.value != 45 || !strstr(msg, "keep=45")) return 1;
+	if (sipkeep_configure(h, "floor_seconds=x", err, sizeof err) == 0) { fprintf(stderr, "bad policy accepted\n"); return 1; }
+	if (sipkeep_configure(h, "receiver_keep_seconds=50", err, sizeof err) != 0) { fprintf(stderr, "configure: %s\n", err); return 1; }
+	n = sipkeep_call(h, SIPKEEP_KIND_RESPONSE, SIPKEEP_DIR_OUT, SIPKEEP_UDP, SIPKEEP_ROLE_PROXY,
+		SIPKEEP_F_LOCAL_REPLY | SIPKEEP_F_NO_MESSAGE, 0, "127.0.0.1:5060", "192.0.2.2:5060", NULL, 0,
+		(const uint8_t *)reply, (uint32_t)strlen(reply), out, sizeof out);
+	memcpy(&r, out, sizeof r);
+	memcpy(&e, out + sizeof r, sizeof e);
+	if (n < 0 || r.n_edits < 1 || e.value != 50 || r.msg_len != 0) { fprintf(stderr, "after configure: n=%d value=%u msg_len=%u\n", n, e.value, r.msg_len); return 1; }
+	printf("reconfigured: keep=%u\n", e.value);
 	if (sipkeep_swap(h, "/nonexistent.wasm", err, sizeof err) == 0) { fprintf(stderr, "bad swap accepted\n"); return 1; }
 	printf("swap refused: %.60s; generation %llu\n", err, (unsigned long long)sipkeep_generation(h));
 	uint8_t txid[12] = "abcdefghijkl", stun[64], got[12];
