@@ -8,15 +8,6 @@ import "bytes"
 // next comma rather than failing the message. Only constructs that leave
 // the value's extent unknown (an unclosed quote or '<') are errors.
 
-// addrValue is one value of such a header.
-type addrValue struct {
-	found            bool // the wanted parameter is present
-	quoted           bool // its value is a quoted-string
-	valStart, valEnd int  // its value
-	next             int  // where the next value starts (after the comma), or end
-	more             bool // a comma followed this value
-}
-
 // skipAddr skips a name-addr or addr-spec starting at i and returns where
 // its header parameters start. With "<...>" they follow the '>'; without,
 // RFC 3261 §20 says the first ';' already starts the header parameters, so
@@ -47,36 +38,80 @@ func skipAddr(b []byte, i, end int) (int, error) {
 }
 
 // nextAddr reads the value that starts at i (after any LWS) and looks for
-// the header parameter named want (lower case; "" for none).
-func nextAddr(b []byte, i, end int, want string) (a addrValue, err error) {
+// the header parameter named want (lower case; "" for none). found reports
+// that it is present, quoted that its value is a quoted-string, and
+// vs..ve is its value; next is where the next value starts (after the
+// comma), or end, and more reports a comma after this value.
+//
+// The parameters are read as params.go describes them, written out here, and
+// the results are plain values rather than structs: in wasm, zeroing or
+// copying a struct of more than 32 bytes is a memory.fill or memory.copy,
+// which wazero runs as calls to memmove.
+func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, next int, more bool, err error) {
 	for {
 		i, err = skipAddr(b, i, end)
 		if err != nil {
-			return a, err
+			return
 		}
-		var p param
-	params:
+		// *( SWS ';' SWS name [SWS '=' SWS value] )
 		for {
-			switch readParam(b, i, end, &p) {
-			case paramOpenQuote:
-				return a, ErrTruncated
-			case paramNone, paramNoName:
-				break params // what follows is checked below
+			j := i
+			for j < end && class[b[j]]&cWS != 0 {
+				j++
 			}
-			i = p.end
-			if !a.found && want != "" && eqFold(b[p.nameStart:p.nameEnd], want) {
-				a.found, a.quoted = true, p.quoted
-				a.valStart, a.valEnd = p.valStart, p.valEnd
+			if j >= end || b[j] != ';' {
+				break // what follows is checked below
+			}
+			j++
+			for j < end && class[b[j]]&cWS != 0 {
+				j++
+			}
+			ns := j
+			for j < end && class[b[j]]&cToken != 0 {
+				j++
+			}
+			if j == ns {
+				break // a ';' with no name: checked below
+			}
+			ne := j
+			pe, pq, pvs, pve := j, false, 0, 0
+			for j < end && class[b[j]]&cWS != 0 {
+				j++
+			}
+			if j < end && b[j] == '=' {
+				pe = j + 1
+				j++
+				for j < end && class[b[j]]&cWS != 0 {
+					j++
+				}
+				pvs, pve = j, j
+				if j < end && b[j] == '"' {
+					k, closed := skipQuoted(b, j, end)
+					if !closed {
+						err = ErrTruncated
+						return
+					}
+					pq = true
+					pve, pe = k, k
+				} else if k := skipValue(b, j, end); k > j {
+					pve, pe = k, k
+				}
+			}
+			i = pe
+			if !found && want != "" && ne-ns == len(want) && eqFold(b[ns:ne], want) {
+				found, quoted, vs, ve = true, pq, pvs, pve
 			}
 		}
-		i = skipWS(b, i, end)
+		for i < end && class[b[i]]&cWS != 0 {
+			i++
+		}
 		if i >= end {
-			a.next = end
-			return a, nil
+			next = end
+			return
 		}
 		if b[i] == ',' {
-			a.next, a.more = i+1, true
-			return a, nil
+			next, more = i+1, true
+			return
 		}
 		if b[i] == ';' {
 			i++ // a parameter with an empty name: skip it like other junk
@@ -89,11 +124,11 @@ func nextAddr(b []byte, i, end int, want string) (a addrValue, err error) {
 // scanNameAddrTag reads a From or To value and returns its tag parameter
 // (nil when absent).
 func scanNameAddrTag(b []byte, i, end int) ([]byte, error) {
-	a, err := nextAddr(b, skipWS(b, i, end), end, "tag")
-	if err != nil || !a.found {
+	found, _, vs, ve, _, _, err := nextAddr(b, skipWS(b, i, end), end, "tag")
+	if err != nil || !found {
 		return nil, err
 	}
-	return b[a.valStart:a.valEnd:a.valEnd], nil
+	return b[vs:ve:ve], nil
 }
 
 // scanContact counts the Contact values of one header line and folds their
@@ -116,13 +151,13 @@ func scanContact(b []byte, i, end int, m *Message) error {
 				continue
 			}
 		}
-		a, err := nextAddr(b, i, end, "expires")
+		found, quoted, vs, ve, next, more, err := nextAddr(b, i, end, "expires")
 		if err != nil {
 			return err
 		}
 		m.Contacts++
-		if a.found && !a.quoted {
-			if e := parseDelta(b[a.valStart:a.valEnd]); e >= 0 {
+		if found && !quoted {
+			if e := parseDelta(b[vs:ve]); e >= 0 {
 				if m.ContactExpiresMax < 0 || e > m.ContactExpiresMax {
 					m.ContactExpiresMax = e
 				}
@@ -131,10 +166,10 @@ func scanContact(b []byte, i, end int, m *Message) error {
 				}
 			}
 		}
-		if !a.more {
+		if !more {
 			return nil
 		}
-		i = a.next
+		i = next
 	}
 }
 
@@ -146,14 +181,14 @@ func countAddrs(b []byte, i, end int) (int, error) {
 		if i >= end {
 			return n, nil
 		}
-		a, err := nextAddr(b, i, end, "")
+		_, _, _, _, next, more, err := nextAddr(b, i, end, "")
 		if err != nil {
 			return n, err
 		}
 		n++
-		if !a.more {
+		if !more {
 			return n, nil
 		}
-		i = a.next
+		i = next
 	}
 }

@@ -18,6 +18,18 @@ const (
 	hSupported
 )
 
+// nameFirst[len] has bit c&31 set when some header Scan reads has a name
+// (or compact form) of that length starting with letter c (either case):
+// Scan calls headerKind only for those, and skips every other header on
+// this one lookup.
+var nameFirst = func() (t [13]uint32) {
+	for _, name := range []string{"v", "i", "f", "t", "m", "k", "to", "via", "cseq", "from",
+		"call-id", "contact", "expires", "require", "supported", "flow-timer", "record-route"} {
+		t[len(name)] |= 1 << (name[0] & 31)
+	}
+	return t
+}()
+
 // headerKind maps a header name, case-insensitively and with the compact
 // forms of RFC 3261 §7.3.3 (and RFC 3841's "k" for Supported), to a hdr.
 func headerKind(name []byte) hdr {

@@ -1,6 +1,12 @@
 package sipscan
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+var le = binary.LittleEndian
 
 // Character classes of RFC 3261 §25.1, as a table so that the hot loops do
 // one load per byte instead of a chain of comparisons.
@@ -69,6 +75,39 @@ func skipClass(b []byte, i, end int, c uint8) int {
 		i++
 	}
 	return i
+}
+
+// skipValue returns the first index in [i, end) whose byte is not in
+// cValue, or end. It tests eight bytes per step (one load, no table), which
+// in wasm is several times faster than a byte loop on long values (branch,
+// received, tags).
+func skipValue(b []byte, i, end int) int {
+	for i+8 <= end {
+		k := valueRun8(le.Uint64(b[i:]))
+		i += k
+		if k < 8 {
+			return i
+		}
+	}
+	for i < end && class[b[i]]&cValue != 0 {
+		i++
+	}
+	return i
+}
+
+// valueRun8 is how many of the eight bytes of x (little-endian) are in
+// cValue before the first that is not: a byte below '!', ';', ',', '"' or
+// DEL. Each test flags its lowest matching byte exactly (a borrow only
+// flags bytes above a true match), so the lowest flag is the answer.
+func valueRun8(x uint64) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	bad := (x - lo*'!') &^ x
+	y1, y2, y3, y4 := x^(lo*';'), x^(lo*','), x^(lo*'"'), x^(lo*0x7f)
+	bad |= (y1 - lo) &^ y1
+	bad |= (y2 - lo) &^ y2
+	bad |= (y3 - lo) &^ y3
+	bad |= (y4 - lo) &^ y4
+	return bits.TrailingZeros64(bad&hi) >> 3
 }
 
 // skipQuoted skips the quoted-string that starts at b[i] == '"', honouring

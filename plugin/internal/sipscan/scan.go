@@ -45,33 +45,64 @@ func Scan(msg []byte, m *Message) error {
 			break
 		}
 		// The empty line (CRLF or LF) ends the headers.
-		if b[i] == '\n' {
+		c0 := b[i]
+		if c0 == '\n' {
 			m.HeaderEnd = i + 1
 			break
 		}
-		if b[i] == '\r' && (i+1 == n || b[i+1] == '\n') {
+		if c0 == '\r' && (i+1 == n || b[i+1] == '\n') {
 			if i+1 == n && cut {
 				return ErrTooLarge
 			}
 			m.HeaderEnd = min(i+2, n)
 			break
 		}
-		if b[i] == ' ' || b[i] == '\t' {
+		if c0 == ' ' || c0 == '\t' {
 			return ErrBadHeader // a fold with no header to continue
 		}
-		// One logical header line: this line and every folded one after it.
+		// One logical header line: this line and every folded one after
+		// it. lineEnd is written out here: in wasm every call costs more
+		// than the loop it would save.
 		start := i
-		e, next = lineEnd(b, i)
-		for next < n && (b[next] == ' ' || b[next] == '\t') {
-			e, next = lineEnd(b, next)
+		e, next = n, n
+		if j := bytes.IndexByte(b[i:], '\n'); j >= 0 {
+			e, next = i+j, i+j+1
+			if e > i && b[e-1] == '\r' {
+				e--
+			}
+			for next < n && (b[next] == ' ' || b[next] == '\t') {
+				e, next = lineEnd(b, next)
+			}
 		}
 		if next == n && cut {
 			return ErrTooLarge // it might go on past the cap
 		}
-		if err := scanHeader(b, start, e, e == n, m, &seen); err != nil {
-			return err
+		// The name: token LWS ':'.
+		ne := start
+		for ne < e && class[b[ne]]&cToken != 0 {
+			ne++
+		}
+		c := ne
+		for c < e && class[b[c]]&cWS != 0 {
+			c++
+		}
+		if ne == start || c >= e || b[c] != ':' {
+			if e == n && ne > start && c == e {
+				return ErrTruncated // "Via" or "Via " cut before its colon
+			}
+			return ErrBadHeader
 		}
 		i = next
+		// Most headers are not read at all: a name is looked up only when
+		// its length and first letter are those of a header Scan reads.
+		if l := ne - start; l >= len(nameFirst) || nameFirst[l]&(1<<((c0|0x20)&31)) == 0 || (c0|0x20)-'a' > 'z'-'a' {
+			continue
+		}
+		if h := headerKind(b[start:ne]); h != hOther {
+			if err := scanHeader(b, c+1, e, h, m, &seen); err != nil {
+				return err
+			}
+		}
 	}
 
 	if m.NVias == 0 {
@@ -171,19 +202,9 @@ func scanStartLine(b []byte, i, e int, m *Message) error {
 	return nil
 }
 
-// scanHeader reads the logical header line b[start:e]. unterminated reports
-// that the buffer ends inside it (no line break after it).
-func scanHeader(b []byte, start, e int, unterminated bool, m *Message, s *seen) error {
-	ne := skipClass(b, start, e, cToken)
-	c := skipWS(b, ne, e)
-	if ne == start || c >= e || b[c] != ':' {
-		if unterminated && ne > start && c == e {
-			return ErrTruncated // "Via" or "Via " cut before its colon
-		}
-		return ErrBadHeader
-	}
-	i := c + 1
-	switch headerKind(b[start:ne]) {
+// scanHeader reads the value b[i:e] of a logical header line whose name is h.
+func scanHeader(b []byte, i, e int, h hdr, m *Message, s *seen) error {
+	switch h {
 	case hVia:
 		return scanVia(b, i, e, m)
 	case hCSeq:

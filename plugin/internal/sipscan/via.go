@@ -10,9 +10,16 @@ package sipscan
 // The keep parameter is edited in place by the plugin, so the delimiting is
 // strict: anything that does not fit the grammar is ErrBadVia rather than a
 // guess that could put an edit in the wrong place.
+//
+// This is the hottest code of the plugin in wasm, where every function call
+// and every loop iteration is dear: the values and their parameters are read
+// in this one function (the parameter grammar of params.go written out), parameter values
+// eight bytes at a time.
 func scanVia(b []byte, i, end int, m *Message) error {
 	for {
-		i = skipWS(b, i, end)
+		for i < end && class[b[i]]&cWS != 0 {
+			i++
+		}
 		if i >= end {
 			return ErrBadVia // an empty header, or a comma with nothing after it
 		}
@@ -20,13 +27,136 @@ func scanVia(b []byte, i, end int, m *Message) error {
 			return ErrTooManyVias
 		}
 		v := &m.Vias[m.NVias]
-		*v = Via{}
-		next, err := scanViaValue(b, i, end, v)
-		if err != nil {
-			return err
+		// Field by field: in wasm, zeroing a struct of more than 32 bytes
+		// is a memory.fill, which wazero runs as calls to memmove.
+		v.Start, v.End, v.Insert = i, 0, 0
+		v.Keep, v.KeepValue, v.KeepStart, v.KeepEnd, v.KeepNameEnd = KeepAbsent, 0, 0, 0, 0
+		// sent-protocol: three tokens; SLASH = SWS "/" SWS.
+		for k := 0; k < 3; k++ {
+			if k > 0 {
+				for i < end && class[b[i]]&cWS != 0 {
+					i++
+				}
+				if i >= end || b[i] != '/' {
+					return ErrBadVia
+				}
+				i++
+				for i < end && class[b[i]]&cWS != 0 {
+					i++
+				}
+			}
+			j := i
+			for j < end && class[b[j]]&cToken != 0 {
+				j++
+			}
+			if j == i {
+				return ErrBadVia
+			}
+			i = j
 		}
+		// LWS is mandatory between transport and host.
+		j := i
+		for j < end && class[b[j]]&cWS != 0 {
+			j++
+		}
+		if j == i || j >= end {
+			return ErrBadVia
+		}
+		i = j
+		// host: IPv6reference or hostname / IPv4address.
+		if b[i] == '[' {
+			j = i + 1
+			for j < end && class[b[j]]&cV6 != 0 {
+				j++
+			}
+			if j == i+1 || j >= end || b[j] != ']' {
+				return ErrBadVia
+			}
+			i = j + 1
+		} else {
+			for j < end && class[b[j]]&cHost != 0 {
+				j++
+			}
+			if j == i {
+				return ErrBadVia
+			}
+			i = j
+		}
+		// [ COLON port ], COLON = SWS ":" SWS ("host: 4000" is legal).
+		j = i
+		for j < end && class[b[j]]&cWS != 0 {
+			j++
+		}
+		if j < end && b[j] == ':' {
+			j++
+			for j < end && class[b[j]]&cWS != 0 {
+				j++
+			}
+			k := j
+			for k < end && class[b[k]]&cDigit != 0 {
+				k++
+			}
+			if k == j {
+				return ErrBadVia
+			}
+			i = k
+		}
+		// *( SEMI via-params ), each "SWS ';' SWS name [SWS '=' SWS value]"
+		// as params.go describes them.
+		for {
+			j = i
+			for j < end && class[b[j]]&cWS != 0 {
+				j++
+			}
+			if j >= end || b[j] != ';' {
+				break
+			}
+			j++
+			for j < end && class[b[j]]&cWS != 0 {
+				j++
+			}
+			ns := j
+			for j < end && class[b[j]]&cToken != 0 {
+				j++
+			}
+			if j == ns {
+				return ErrBadVia
+			}
+			ne := j
+			pe, hasEq, quoted, vs, ve := j, false, false, 0, 0
+			for j < end && class[b[j]]&cWS != 0 {
+				j++
+			}
+			if j < end && b[j] == '=' {
+				hasEq = true
+				pe = j + 1
+				j++
+				for j < end && class[b[j]]&cWS != 0 {
+					j++
+				}
+				vs, ve = j, j
+				if j < end && b[j] == '"' {
+					k, closed := skipQuoted(b, j, end)
+					if !closed {
+						return ErrTruncated
+					}
+					quoted = true
+					ve, pe = k, k
+				} else if k := skipValue(b, j, end); k > j {
+					ve, pe = k, k
+				}
+			}
+			i = pe
+			if ne-ns == 4 && eqFold(b[ns:ne], "keep") {
+				setKeep(b, v, &param{nameStart: ns, nameEnd: ne, hasEq: hasEq, valStart: vs, valEnd: ve, quoted: quoted, end: pe})
+			}
+		}
+		// Only LWS, then ',' or the end, may follow.
+		v.End, v.Insert = i, i
 		m.NVias++
-		i = skipWS(b, next, end)
+		for i < end && class[b[i]]&cWS != 0 {
+			i++
+		}
 		if i == end {
 			return nil
 		}
@@ -35,79 +165,6 @@ func scanVia(b []byte, i, end int, m *Message) error {
 		}
 		i++
 	}
-}
-
-// scanViaValue reads one via-parm starting at its first byte b[i] and fills
-// v. It returns the index just past the value (v.End); what follows is LWS,
-// then ',' or end.
-func scanViaValue(b []byte, i, end int, v *Via) (int, error) {
-	v.Start = i
-	// sent-protocol: three tokens; SLASH = SWS "/" SWS.
-	for k := 0; k < 3; k++ {
-		if k > 0 {
-			i = skipWS(b, i, end)
-			if i >= end || b[i] != '/' {
-				return 0, ErrBadVia
-			}
-			i = skipWS(b, i+1, end)
-		}
-		j := skipClass(b, i, end, cToken)
-		if j == i {
-			return 0, ErrBadVia
-		}
-		i = j
-	}
-	// LWS is mandatory between transport and host.
-	j := skipWS(b, i, end)
-	if j == i || j >= end {
-		return 0, ErrBadVia
-	}
-	i = j
-	// host: IPv6reference or hostname / IPv4address.
-	if b[i] == '[' {
-		j = skipClass(b, i+1, end, cV6)
-		if j == i+1 || j >= end || b[j] != ']' {
-			return 0, ErrBadVia
-		}
-		i = j + 1
-	} else {
-		j = skipClass(b, i, end, cHost)
-		if j == i {
-			return 0, ErrBadVia
-		}
-		i = j
-	}
-	// [ COLON port ], COLON = SWS ":" SWS ("host: 4000" is legal).
-	if j = skipWS(b, i, end); j < end && b[j] == ':' {
-		j = skipWS(b, j+1, end)
-		k := skipClass(b, j, end, cDigit)
-		if k == j {
-			return 0, ErrBadVia
-		}
-		i = k
-	}
-	var p param
-params:
-	for {
-		switch readParam(b, i, end, &p) {
-		case paramNone:
-			break params
-		case paramNoName:
-			return 0, ErrBadVia
-		case paramOpenQuote:
-			return 0, ErrTruncated
-		}
-		i = p.end
-		if eqFold(b[p.nameStart:p.nameEnd], "keep") {
-			setKeep(b, v, &p)
-		}
-	}
-	// Only LWS, then ',' or the end, may follow; scanVia checks which.
-	if j = skipWS(b, i, end); j < end && b[j] != ',' {
-		return 0, ErrBadVia
-	}
-	v.End, v.Insert = i, i
-	return i, nil
 }
 
 // setKeep records one keep parameter on v (RFC 6223 §8.2:
