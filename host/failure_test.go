@@ -79,7 +79,9 @@ func TestLoopIsInterrupted(t *testing.T) {
 }
 
 func TestMemoryHogDies(t *testing.T) {
-	brokenCall(t, "hog", reqEvent(flowN(1), registerMsg), CauseOOM, WithMemoryLimitPages(256))
+	// A generous call timeout: under -race growing to the limit takes longer
+	// than the default 100 ms, and the watchdog would get there first.
+	brokenCall(t, "hog", reqEvent(flowN(1), registerMsg), CauseOOM, WithMemoryLimitPages(256), WithCallTimeout(10*time.Second))
 }
 
 func TestGarbageOutput(t *testing.T) {
@@ -166,4 +168,41 @@ func counterValue(c prometheus.Counter) float64 {
 		return -1
 	}
 	return m.GetCounter().GetValue()
+}
+
+// A FailReload that the crash budget starts while Close runs: the reload
+// goroutine either starts before Close waits for the background goroutines
+// (and Close waits for it) or not at all (run with -race: a bg.Add racing
+// bg.Wait is a WaitGroup misuse).
+func TestFailReloadDuringClose(t *testing.T) {
+	trap := fixture(t, "trap")
+	for i := range 20 {
+		h, err := New(context.Background(), WithModuleFile(trap), WithCompilationCacheDir(cacheDir),
+			WithLogger(quietLogger()), WithFailurePolicy(FailReload), WithCrashBudget(1, time.Minute), WithPoolSize(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.Handle(context.Background(), reqEvent(flowN(1), registerMsg)) // spends the budget
+		}()
+		if i%2 == 0 {
+			time.Sleep(time.Duration(i) * 100 * time.Microsecond)
+		}
+		if err := h.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if g := h.Generation(); g.Number != 0 {
+			t.Fatalf("round %d: generation %d serving after Close", i, g.Number)
+		}
+		if err := h.Reload(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("round %d: Reload after Close: %v", i, err)
+		}
+		// The guard itself: once Close has begun no goroutine is started.
+		if h.spawn(func() { t.Error("spawned after Close") }) {
+			t.Fatalf("round %d: spawn after Close", i)
+		}
+	}
 }
