@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -43,6 +44,7 @@ type Client struct {
 	tag    string
 
 	failed chan host.Flow
+	closed atomic.Bool // Close was called
 }
 
 // New starts the host (loading the plugin), the sockets and sipgo. Run
@@ -120,11 +122,12 @@ func (c *Client) startSIP(ctx context.Context) error {
 	c.pc = c.keeper.WrapPacketConn(pc)
 	go func() { _ = c.srv.ServeUDP(c.pc) }()
 	c.laddr = c.pc.LocalAddr().String()
-	return c.waitPooled(ctx, "udp", c.laddr)
+	return c.waitPooled(ctx, "udp", c.laddr, nil)
 }
 
-// waitPooled waits until sipgo's transport layer holds the connection.
-func (c *Client) waitPooled(ctx context.Context, network, addr string) error {
+// waitPooled waits until sipgo's transport layer holds the connection (or
+// gone closes: the connection ended first).
+func (c *Client) waitPooled(ctx context.Context, network, addr string, gone <-chan struct{}) error {
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		if conn, err := c.ua.TransportLayer().GetConnection(network, addr); err == nil && conn != nil {
@@ -136,6 +139,8 @@ func (c *Client) waitPooled(ctx context.Context, network, addr string) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-gone:
+			return fmt.Errorf("uaclient: the %s connection %s closed before sipgo took it", network, addr)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -153,20 +158,67 @@ func (c *Client) connect(ctx context.Context) error {
 		return fmt.Errorf("uaclient: dial %s: %w", c.cfg.Proxy, err)
 	}
 	w := c.keeper.WrapConn(raw).(*netkeep.Conn)
-	if !c.ln.push(w) {
-		w.Close()
-		return net.ErrClosed
-	}
+	// The current flow before sipgo reads it: a close seen by its first
+	// read is then this flow's failure.
 	c.mu.Lock()
 	c.conn, c.laddr = w, w.LocalAddr().String()
 	c.mu.Unlock()
+	cw := &closeWatch{Conn: w, c: c, gone: make(chan struct{})}
+	if !c.ln.push(cw) {
+		w.Close()
+		return net.ErrClosed
+	}
 	c.log.Info("connected", "local", w.LocalAddr(), "remote", w.RemoteAddr())
-	return c.waitPooled(ctx, "tcp", w.LocalAddr().String())
+	return c.waitPooled(ctx, "tcp", w.LocalAddr().String(), cw.gone)
+}
+
+// closeWatch is the TCP flow as sipgo reads it: a read error other than our
+// own Close (the proxy closed or reset the connection, or restarted) is a
+// failed flow (RFC 5626 §4.4.1). Without it the UA would notice only when its
+// next ping went unanswered for 10 s (K2), or never if the ping could not
+// even be written.
+type closeWatch struct {
+	*netkeep.Conn
+	c    *Client
+	once sync.Once
+	gone chan struct{} // closed at the first read error
+}
+
+func (w *closeWatch) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	if err != nil {
+		w.once.Do(func() {
+			close(w.gone)
+			if !errors.Is(err, net.ErrClosed) {
+				w.c.flowClosed(w.Conn, err)
+			}
+		})
+	}
+	return n, err
+}
+
+// flowClosed reports the end of the current TCP flow and makes Run
+// re-register on a new connection.
+func (c *Client) flowClosed(conn *netkeep.Conn, err error) {
+	c.mu.Lock()
+	current := c.conn == conn
+	c.mu.Unlock()
+	if !current || c.closed.Load() {
+		return
+	}
+	f := conn.Flow()
+	c.log.Warn("connection closed by the peer", "flow", f.Local.String()+"->"+f.Remote.String(), "err", err)
+	c.emit(Event{Kind: EventFlowClosed, Flow: f, Err: err})
+	select {
+	case c.failed <- f:
+	default:
+	}
 }
 
 // Close unregisters nothing (Run does that) and releases sockets, sipgo and
 // the host.
 func (c *Client) Close() error {
+	c.closed.Store(true)
 	if c.ln != nil {
 		c.ln.Close()
 	}

@@ -62,13 +62,14 @@ const (
 	EventKeepaliveAnswered                      // its answer arrived
 	EventKeepaliveStopped                       // the plugin stopped keep-alives (Action.Reason)
 	EventFlowFailed                             // keep-alives went unanswered: the UA re-registers
+	EventFlowClosed                             // the TCP connection ended under us: the UA re-registers on a new one
 )
 
 var eventNames = map[EventKind]string{
 	EventRegistered: "registered", EventRegisterFailed: "register-failed", EventUnregistered: "unregistered",
 	EventKeepaliveStarted: "keepalive-started", EventKeepaliveSent: "keepalive-sent",
 	EventKeepaliveAnswered: "keepalive-answered", EventKeepaliveStopped: "keepalive-stopped",
-	EventFlowFailed: "flow-failed",
+	EventFlowFailed: "flow-failed", EventFlowClosed: "flow-closed",
 }
 
 func (k EventKind) String() string { return eventNames[k] }

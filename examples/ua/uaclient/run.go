@@ -36,17 +36,7 @@ func (c *Client) Run(ctx context.Context) error {
 			// Refresh before expiry; each refresh re-negotiates keep (R1).
 			wait = max(granted*8/10, time.Second)
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		case f := <-c.failed:
-			c.log.Warn("flow failed: re-registering", "flow", f.Local.String()+"->"+f.Remote.String())
-			if c.cfg.Transport == "tcp" {
-				c.mu.Lock()
-				c.conn = nil
-				c.mu.Unlock()
-			}
-		}
+		c.waitOrFail(ctx, wait)
 		if ctx.Err() != nil {
 			break
 		}
@@ -60,6 +50,38 @@ func (c *Client) Run(ctx context.Context) error {
 	c.emit(Event{Kind: EventUnregistered})
 	c.log.Info("unregistered")
 	return nil
+}
+
+// waitOrFail waits for d, the end of ctx, or a failure of the current flow
+// (on TCP it then drops the connection, so the next REGISTER dials a new
+// one). A failure reported for an earlier TCP flow, e.g. both a pong timeout
+// and the connection's close, is ignored.
+func (c *Client) waitOrFail(ctx context.Context, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			return
+		case f := <-c.failed:
+			if c.cfg.Transport == "tcp" {
+				c.mu.Lock()
+				stale := c.conn != nil && c.conn.Flow() != f
+				if !stale {
+					c.conn = nil
+				}
+				c.mu.Unlock()
+				if stale {
+					c.log.Debug("failure of an earlier flow ignored", "flow", f.Local.String()+"->"+f.Remote.String())
+					continue
+				}
+			}
+			c.log.Warn("flow failed: re-registering", "flow", f.Local.String()+"->"+f.Remote.String())
+			return
+		}
+	}
 }
 
 func (c *Client) ensureRegistered(ctx context.Context) (time.Duration, error) {
