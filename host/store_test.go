@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"testing"
@@ -182,5 +183,95 @@ func TestFastPath(t *testing.T) {
 	h.fast.Store(newFastPolicy(nil))
 	if !containsKeep([]byte("x;Keep")) || containsKeep([]byte("kee")) || containsKeep([]byte("k e e p")) {
 		t.Fatal("containsKeep")
+	}
+}
+
+// The MemStore against a map, through inserts, overwrites across size
+// classes, deletes (the index's backward shift) and timers (the per-shard
+// heaps and the entries' heap positions).
+func TestMemStoreMatchesMap(t *testing.T) {
+	s := NewMemStore()
+	if !s.claimTimers() || s.claimTimers() {
+		t.Fatal("claimTimers")
+	}
+	type want struct {
+		rec  []byte
+		when int64
+	}
+	ref := map[int]*want{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const flows = 5000
+	for step := range 200_000 {
+		i := rng.IntN(flows)
+		f, k := manyFlow(i), keyOf(manyFlow(i))
+		switch op := rng.IntN(10); {
+		case op < 4:
+			rec := make([]byte, rng.IntN(abi.MaxRecord+1)*rng.IntN(2)/(1+rng.IntN(8)))
+			for j := range rec {
+				rec[j] = byte(step + j)
+			}
+			s.Put(f, rec)
+			if ref[i] == nil {
+				ref[i] = &want{when: -1}
+			}
+			ref[i].rec = rec
+		case op < 6:
+			s.Delete(f)
+			delete(ref, i)
+		case op < 8:
+			when := rng.Int64N(1000)
+			s.set(k, when)
+			if ref[i] != nil {
+				ref[i].when = when
+			}
+		case op < 9:
+			s.cancel(k)
+			if ref[i] != nil {
+				ref[i].when = -1
+			}
+		default:
+			now := rng.Int64N(1000)
+			due, _ := s.due(now, nil, 1<<30, 0)
+			for _, k := range due {
+				f := k.flow()
+				j := int(f.Remote.Addr().As4()[2])<<8 | int(f.Remote.Addr().As4()[3])
+				if w := ref[j]; w == nil || w.when < 0 || w.when > now {
+					t.Fatalf("step %d: flow %d due at %d, want %+v", step, j, now, w)
+				}
+				ref[j].when = -1
+			}
+			for j, w := range ref {
+				if w.when >= 0 && w.when <= now {
+					t.Fatalf("step %d: flow %d (when %d) not due at %d", step, j, w.when, now)
+				}
+			}
+		}
+		if step%1000 == 0 || step == 199_999 {
+			if s.Len() != len(ref) {
+				t.Fatalf("step %d: Len %d, want %d", step, s.Len(), len(ref))
+			}
+			timed := 0
+			for j := range flows {
+				g := manyFlow(j)
+				gk := keyOf(g)
+				rec, ok := s.Get(g, nil)
+				w := ref[j]
+				if ok != (w != nil) || (ok && !bytes.Equal(rec, w.rec)) {
+					t.Fatalf("step %d flow %d: Get = %d bytes %v, want %+v", step, j, len(rec), ok, w)
+				}
+				when, ok := s.deadline(gk)
+				if w != nil && w.when >= 0 {
+					timed++
+					if !ok || when != w.when {
+						t.Fatalf("step %d flow %d: deadline %d %v, want %d", step, j, when, ok, w.when)
+					}
+				} else if ok {
+					t.Fatalf("step %d flow %d: deadline %d, want none", step, j, when)
+				}
+			}
+			if s.count() != timed {
+				t.Fatalf("step %d: %d timers, want %d", step, s.count(), timed)
+			}
+		}
 	}
 }
