@@ -56,8 +56,9 @@ func (g *generation) noteFailure() {
 	h.log.Error("sipkeep host: plugin crash budget spent", "generation", g.info.Number,
 		"budget", g.budget.n, "per", g.budget.per, "policy", h.opt.failure.String())
 	if h.opt.failure == FailReload && h.gen.Load() == g {
-		h.bg.Add(1)
-		go func() { defer h.bg.Done(); h.reloadWithBackoff(g) }()
+		// Not after Close has started: it waits for h.bg and the goroutine
+		// would outlive it (a bare bg.Add racing bg.Wait is a WaitGroup misuse).
+		h.spawn(func() { h.reloadWithBackoff(g) })
 	}
 }
 

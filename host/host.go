@@ -41,11 +41,28 @@ type Host struct {
 
 	fuelPerCall int64 // loop iterations a call may run (internal/interrupt)
 
-	closed    atomic.Bool
-	reloadMu  sync.Mutex
-	reloading bool
-	stopCh    chan struct{}
-	bg        sync.WaitGroup
+	// closed is set (under bgMu) by Close; bgMu orders it with bg.Add, so
+	// no background goroutine starts once Close waits for them (spawn).
+	closed atomic.Bool
+	bgMu   sync.Mutex
+	stopCh chan struct{}
+	bg     sync.WaitGroup
+}
+
+// spawn runs f in a background goroutine that Close waits for, unless the
+// host is closing (then f does not run and spawn reports false).
+func (h *Host) spawn(f func()) bool {
+	h.bgMu.Lock()
+	defer h.bgMu.Unlock()
+	if h.closed.Load() {
+		return false
+	}
+	h.bg.Add(1)
+	go func() {
+		defer h.bg.Done()
+		f()
+	}()
+	return true
 }
 
 // SwapRecord is one entry of the swap history.
@@ -111,8 +128,7 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 	h.dog = newWatchdog(o.callTimeout, func(in *instance) {
 		h.log.Warn("sipkeep host: interrupting a call that overran its deadline", "generation", in.g.info.Number, "timeout", o.callTimeout)
 	})
-	h.bg.Add(1)
-	go func() { defer h.bg.Done(); h.dog.run() }()
+	h.spawn(h.dog.run)
 
 	h.nextGen = 1
 	g, err := h.load(ctx, src, h.nextGen)
@@ -133,12 +149,10 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 		"sha256", g.info.SHA256, "features", fmt.Sprintf("%#x", uint64(g.info.Features)))
 	if !o.noTimers {
 		h.tim = newTimers(h)
-		h.bg.Add(1)
-		go func() { defer h.bg.Done(); h.tim.run() }()
+		h.spawn(h.tim.run)
 	}
 	if o.watch > 0 && src.path != "" {
-		h.bg.Add(1)
-		go func() { defer h.bg.Done(); h.watch(o.watch) }()
+		h.spawn(func() { h.watch(o.watch) })
 	}
 	return h, nil
 }
@@ -197,7 +211,10 @@ func (h *Host) Flows() int { return h.store.Len() }
 // Close stops timers and the watcher, waits for calls in flight (until ctx
 // ends) and closes every instance. Calls made after Close fail open.
 func (h *Host) Close(ctx context.Context) error {
-	if h.closed.Swap(true) {
+	h.bgMu.Lock()
+	already := h.closed.Swap(true)
+	h.bgMu.Unlock()
+	if already {
 		return nil
 	}
 	close(h.stopCh)
