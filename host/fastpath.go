@@ -31,17 +31,20 @@ func newFastPolicy(p *proto.Policy) *fastPolicy {
 }
 
 // mayNeedGuest reports whether a message on a flow that has no record can
-// matter to the plugin: it mentions "keep" (any case), or it is an outgoing
-// request the sender would offer ;keep on. Everything else — most SIP
-// traffic, and STUN, pings and pongs on flows with nothing negotiated —
-// passes without entering the guest.
+// matter to the plugin: an outgoing request the sender would offer ;keep
+// on, an outgoing request or any response that mentions "keep" (any case).
+// A received request never does: the plugin edits nothing on the way in and
+// a received request only updates bindings the flow already has (liveness,
+// BYE, de-registration); the negotiation happens on its response. Everything
+// else — most SIP traffic, and STUN, pings and pongs on flows with nothing
+// negotiated — passes without entering the guest.
 func (fp *fastPolicy) mayNeedGuest(ev *Event) bool {
 	switch ev.Kind {
 	case abi.KindSIPRequest:
-		if ev.Dir == abi.DirOut && fp.coversMethod(ev.Message) {
-			return true
+		if ev.Dir != abi.DirOut {
+			return false
 		}
-		return containsKeep(ev.Message)
+		return fp.coversMethod(ev.Message) || containsKeep(ev.Message)
 	case abi.KindSIPResponse:
 		return containsKeep(ev.Message)
 	}
