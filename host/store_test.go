@@ -174,13 +174,14 @@ func TestFastPath(t *testing.T) {
 		}
 	}
 	keepOut := reqEvent(flowN(3), "OPTIONS sip:x SIP/2.0\r\nVia: a;KEEP\r\n\r\n")
-	keepOut.Dir = abi.DirOut
 	if res := h.Handle(ctx, keepOut); !res.Entered {
 		t.Fatal("KEEP (upper case) skipped the guest")
 	}
 	// A received request on a flow with no record has nothing for the
 	// plugin, even with keep: the negotiation happens on its response.
-	if res := h.Handle(ctx, reqEvent(flowN(4), "REGISTER sip:x SIP/2.0\r\nVia: a;keep\r\n\r\n")); res.Entered {
+	recv := reqEvent(flowN(4), "REGISTER sip:x SIP/2.0\r\nVia: a;keep\r\n\r\n")
+	recv.Dir = abi.DirIn
+	if res := h.Handle(ctx, recv); res.Entered {
 		t.Fatal("a received REGISTER on a flow without record entered the guest")
 	}
 	// Sender disabled: an outgoing REGISTER without keep passes.
