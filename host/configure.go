@@ -33,6 +33,7 @@ func (h *Host) Configure(ctx context.Context, p *proto.Policy) (*proto.Policy, e
 			h.polMu.Lock()
 			h.pol = p
 			h.polVer++
+			h.polVerNow.Store(h.polVer)
 			in.policyVer = h.polVer
 			h.polMu.Unlock()
 			return nil
@@ -50,6 +51,7 @@ func (h *Host) Configure(ctx context.Context, p *proto.Policy) (*proto.Policy, e
 		h.polMu.Lock()
 		h.pol = p
 		h.polVer++
+		h.polVerNow.Store(h.polVer)
 		in.policyVer = h.polVer
 		h.polMu.Unlock()
 		return nil

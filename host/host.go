@@ -37,6 +37,9 @@ type Host struct {
 	polMu  sync.Mutex
 	pol    *proto.Policy // the policy every instance gets (as requested)
 	polVer uint64        // bumped by Configure; instances compare theirs
+	// polVerNow mirrors polVer (stored under polMu) so a call checks its
+	// instance's policy without taking polMu, a lock every call shared.
+	polVerNow atomic.Uint64
 	fast   atomic.Pointer[fastPolicy]
 
 	fuelPerCall int64 // loop iterations a call may run (internal/interrupt)
@@ -123,6 +126,7 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 		h.pol = &proto.Policy{}
 	}
 	h.polVer = 1
+	h.polVerNow.Store(1)
 	h.fast.Store(newFastPolicy(h.pol))
 	h.met = newMetrics(h, o.registerer)
 	h.dog = newWatchdog(o.callTimeout, func(in *instance) {

@@ -119,6 +119,9 @@ func (g *generation) newInstance(ctx context.Context) (*instance, error) {
 
 // configure applies the host's current policy if this instance has not got it yet.
 func (in *instance) configure(ctx context.Context) error {
+	if in.policyVer == in.g.h.polVerNow.Load() {
+		return nil // the hot path: no lock
+	}
 	pol, ver := in.g.h.currentPolicy()
 	if in.policyVer == ver {
 		return nil
