@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,10 @@ func TestLoadRefused(t *testing.T) {
 		{"badabi", "sipkeep host: load module: export sipkeep_abi_version: ABI 2.0, this host needs 1.x"},
 		{"noexport", "sipkeep host: load module: export on_timer: missing, want (i32)->i32"},
 		{"badsig", "sipkeep host: load module: export on_request: want (i32)->i32, have (i64)->i32"},
+		// Buffers below the ABI minimums (the host writes up to
+		// MinInputCapacity bytes and trusts MinOutputCapacity).
+		{"smallin", fmt.Sprintf("sipkeep host: load module: export sipkeep_input_capacity: %d bytes, the ABI needs >= %d", abi.MinInputCapacity-1, abi.MinInputCapacity)},
+		{"smallout", fmt.Sprintf("sipkeep host: load module: export sipkeep_output_capacity: %d bytes, the ABI needs >= %d", abi.MinOutputCapacity-1, abi.MinOutputCapacity)},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			_, err := New(context.Background(), WithModuleFile(fixture(t, tc.fixture)),
