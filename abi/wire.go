@@ -65,6 +65,26 @@ func PutInputHeader(b []byte, in *Input, recordLen, msgLen int) {
 // DecodeInput parses the first n bytes of buf into in. Record and Message
 // alias buf. It does not allocate.
 func DecodeInput(buf []byte, in *Input) Errno {
+	errno := decodeInput(buf, in)
+	if len(buf) >= InputHeaderSize {
+		in.Remote = getAddr(buf[inRemote : inRemote+addrSize])
+		in.Local = getAddr(buf[inLocal : inLocal+addrSize])
+	}
+	return errno
+}
+
+// DecodeInputNoAddrs is DecodeInput for a guest that never reads the two
+// addresses: the same checks and the same errno, but Remote and Local are
+// left as they were (the zero AddrPort in a guest that never sets them).
+// In wasm, building two netip.AddrPort values (and copying them, a
+// memory.copy that wazero runs as a call to memmove) is a good part of the
+// fixed cost of a call.
+func DecodeInputNoAddrs(buf []byte, in *Input) Errno {
+	return decodeInput(buf, in)
+}
+
+// decodeInput is DecodeInput but for Remote and Local.
+func decodeInput(buf []byte, in *Input) Errno {
 	if len(buf) < InputHeaderSize {
 		return ErrnoShortInput
 	}
@@ -78,8 +98,6 @@ func DecodeInput(buf []byte, in *Input) Errno {
 	in.Now = int64(le.Uint64(buf[inNow:]))
 	in.Random = le.Uint64(buf[inRandom:])
 	in.FlowID = le.Uint64(buf[inFlowID:])
-	in.Remote = getAddr(buf[inRemote : inRemote+addrSize])
-	in.Local = getAddr(buf[inLocal : inLocal+addrSize])
 	if rl > MaxRecord || ml > MaxMessage || InputHeaderSize+rl+ml > len(buf) {
 		return ErrnoShortInput
 	}
