@@ -20,9 +20,9 @@ const textCapacity = abi.MaxEdits * 11
 // call is the scratch state of one call. It lives in the Plugin and is reset
 // at the start of every call, so calls allocate nothing.
 type call struct {
-	in  abi.Input
-	msg sipscan.Message
-	rec record
+	in    abi.Input
+	msg   sipscan.Message
+	rec   record
 	entry entry
 	// hadRecord: the host passed a record (so "nothing left" means delete it).
 	hadRecord bool
@@ -37,6 +37,8 @@ type call struct {
 	na    int
 	text  [textCapacity]byte
 	nt    int
+
+	outHdr abi.OutputHeader // encode's scratch
 }
 
 func (c *call) reset() {
@@ -107,7 +109,9 @@ func (c *call) act(kind abi.ActionKind, reason abi.Reason, value uint32) *abi.Ac
 		return &abi.Action{} // dropped: MaxActions is far above what one call emits
 	}
 	a := &c.acts[c.na]
-	*a = abi.Action{Kind: kind, Reason: reason, Value: value, FlowID: c.in.FlowID}
+	// Field by field: zeroing a 40-byte struct is a memory.fill in wasm,
+	// which wazero runs as calls to memmove.
+	a.Kind, a.Reason, a.Attempt, a.Value, a.FlowID, a.TxID = kind, reason, 0, value, c.in.FlowID, [12]byte{}
 	c.na++
 	return a
 }
@@ -120,7 +124,8 @@ func (p *Plugin) run(n int32, e entry) int32 {
 	c := &p.call
 	c.reset()
 	c.entry = e
-	if errno := abi.DecodeInput(p.in[:n], &c.in); errno != abi.ErrnoNone {
+	// The plugin never reads the addresses: the light decode skips them.
+	if errno := abi.DecodeInputNoAddrs(p.in[:n], &c.in); errno != abi.ErrnoNone {
 		return -int32(errno)
 	}
 	if !kindFits(e, c.in.Kind) {
@@ -165,7 +170,10 @@ func kindFits(e entry, k abi.Kind) bool {
 // encode writes the output: header, edits, actions, text, record.
 func (p *Plugin) encode(c *call) int32 {
 	out := p.out[:]
-	h := abi.OutputHeader{Reason: c.reason, Edits: c.ne, Actions: c.na, TextLen: c.nt}
+	// The header is scratch in c, set field by field: a fresh struct would
+	// be zeroed with a memory.fill in wasm (calls to memmove in wazero).
+	h := &c.outHdr
+	h.Reason, h.Flags, h.Edits, h.Actions, h.RecordLen, h.TextLen, h.Deadline = c.reason, 0, c.ne, c.na, 0, c.nt, 0
 	if h.Reason == abi.ReasonNone {
 		h.Reason = abi.ReasonNoKeep
 		if c.ne > 0 {
@@ -199,7 +207,7 @@ func (p *Plugin) encode(c *call) int32 {
 		}
 		h.Deadline = p.deadline(c)
 	}
-	abi.PutOutputHeader(out, &h)
+	abi.PutOutputHeader(out, h)
 	p.stats.edits += uint64(c.ne)
 	p.stats.actions += uint64(c.na)
 	return int32(off)

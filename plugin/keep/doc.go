@@ -4,6 +4,6 @@
 // exports in package main (plugin/main.go) and the native test harness
 // (plugin/keeptest) both drive a *Plugin through the same three entry points,
 // OnRequest, OnResponse and OnTimer, which implement abi/ABI.md exactly:
-// decode the input with abi.DecodeInput, scan, decide, encode the output into
+// decode the input with abi.DecodeInputNoAddrs, scan, decide, encode the output into
 // the caller's buffer and return its length or -Errno. None of them allocates.
 package keep

@@ -265,7 +265,7 @@ func (p *Plugin) reconcile(c *call) {
 			}
 			c.act(abi.ActKeepaliveStopped, why, 0)
 		}
-		*s = sendState{}
+		s.reset()
 	case s.flags&sfFailed != 0:
 		// Stopped after a failure (R18).
 	case s.flags&sfActive == 0:

@@ -105,7 +105,8 @@ func (r *record) empty() bool {
 func (r *record) decode(b []byte) bool {
 	// Bindings past n are never read: clearing the whole array (1.3 KB) on
 	// every call would cost more than the rest of a timer call in wasm.
-	r.send, r.recv, r.n = sendState{}, recvState{}, 0
+	r.send.reset()
+	r.recv, r.n = recvState{}, 0
 	if len(b) == 0 {
 		return true
 	}
@@ -146,7 +147,19 @@ func (r *record) decode(b []byte) bool {
 }
 
 // clear empties the record.
-func (r *record) clear() { r.send, r.recv, r.n = sendState{}, recvState{}, 0 }
+func (r *record) clear() {
+	r.send.reset()
+	r.recv, r.n = recvState{}, 0
+}
+
+// reset sets s to sendState{} field by field: assigning the zero struct
+// (88 bytes) is a memory.fill in wasm, which wazero runs as calls to
+// memmove, on every call.
+func (s *sendState) reset() {
+	s.flags, s.nextSend, s.sentAt = 0, 0, 0
+	s.txID, s.txAttempt, s.txRTO, s.txNext = [12]byte{}, 0, 0, 0
+	s.pongDeadline, s.mapped = 0, [18]byte{}
+}
 
 // size is the encoded length.
 func (r *record) size() int { return recordHeaderV1 + r.n*bindingSize }
