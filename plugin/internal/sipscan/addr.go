@@ -48,6 +48,8 @@ func skipAddr(b []byte, i, end int) (int, error) {
 // copying a struct of more than 32 bytes is a memory.fill or memory.copy,
 // which wazero runs as calls to memmove.
 func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, next int, more bool, err error) {
+	b = b[:end] // with uint compares: no bounds checks (branches in wasm)
+	end = len(b)
 	for {
 		i, err = skipAddr(b, i, end)
 		if err != nil {
@@ -56,18 +58,18 @@ func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, ne
 		// *( SWS ';' SWS name [SWS '=' SWS value] )
 		for {
 			j := i
-			for j < end && class[b[j]]&cWS != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
-			if j >= end || b[j] != ';' {
+			if uint(j) >= uint(end) || b[j] != ';' {
 				break // what follows is checked below
 			}
 			j++
-			for j < end && class[b[j]]&cWS != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
 			ns := j
-			for j < end && class[b[j]]&cToken != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cToken != 0 {
 				j++
 			}
 			if j == ns {
@@ -75,17 +77,17 @@ func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, ne
 			}
 			ne := j
 			pe, pq, pvs, pve := j, false, 0, 0
-			for j < end && class[b[j]]&cWS != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
-			if j < end && b[j] == '=' {
+			if uint(j) < uint(end) && b[j] == '=' {
 				pe = j + 1
 				j++
-				for j < end && class[b[j]]&cWS != 0 {
+				for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 					j++
 				}
 				pvs, pve = j, j
-				if j < end && b[j] == '"' {
+				if uint(j) < uint(end) && b[j] == '"' {
 					k, closed := skipQuoted(b, j, end)
 					if !closed {
 						err = ErrTruncated
@@ -102,10 +104,10 @@ func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, ne
 				found, quoted, vs, ve = true, pq, pvs, pve
 			}
 		}
-		for i < end && class[b[i]]&cWS != 0 {
+		for uint(i) < uint(end) && class[b[i]]&cWS != 0 {
 			i++
 		}
-		if i >= end {
+		if uint(i) >= uint(end) {
 			next = end
 			return
 		}

@@ -77,6 +77,12 @@ func skipClass(b []byte, i, end int, c uint8) int {
 	return i
 }
 
+// Byte-parallel (SWAR) constants: every byte 0x01, every byte 0x80.
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
 // skipValue returns the first index in [i, end) whose byte is not in
 // cValue, or end. It tests eight bytes per step (one load, no table), which
 // in wasm is several times faster than a byte loop on long values (branch,
@@ -100,7 +106,7 @@ func skipValue(b []byte, i, end int) int {
 // DEL. Each test flags its lowest matching byte exactly (a borrow only
 // flags bytes above a true match), so the lowest flag is the answer.
 func valueRun8(x uint64) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	const lo, hi = swarLo, swarHi
 	bad := (x - lo*'!') &^ x
 	y1, y2, y3, y4 := x^(lo*';'), x^(lo*','), x^(lo*'"'), x^(lo*0x7f)
 	bad |= (y1 - lo) &^ y1

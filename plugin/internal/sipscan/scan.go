@@ -65,8 +65,9 @@ func Scan(msg []byte, m *Message) error {
 		// than the loop it would save.
 		start := i
 		e, next = n, n
-		if j := bytes.IndexByte(b[i:], '\n'); j >= 0 {
-			e, next = i+j, i+j+1
+		j := i + bytes.IndexByte(b[i:], '\n')
+		if j >= i {
+			e, next = j, j+1
 			if e > i && b[e-1] == '\r' {
 				e--
 			}
@@ -77,16 +78,18 @@ func Scan(msg []byte, m *Message) error {
 		if next == n && cut {
 			return ErrTooLarge // it might go on past the cap
 		}
-		// The name: token LWS ':'.
+		// The name: token LWS ':'. (line and uint compares let the
+		// compiler drop the bounds checks, each a branch in wasm.)
+		line := b[:e]
 		ne := start
-		for ne < e && class[b[ne]]&cToken != 0 {
+		for uint(ne) < uint(len(line)) && class[line[ne]]&cToken != 0 {
 			ne++
 		}
 		c := ne
-		for c < e && class[b[c]]&cWS != 0 {
+		for uint(c) < uint(len(line)) && class[line[c]]&cWS != 0 {
 			c++
 		}
-		if ne == start || c >= e || b[c] != ':' {
+		if ne == start || uint(c) >= uint(len(line)) || line[c] != ':' {
 			if e == n && ne > start && c == e {
 				return ErrTruncated // "Via" or "Via " cut before its colon
 			}

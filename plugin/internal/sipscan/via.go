@@ -16,8 +16,12 @@ package sipscan
 // in this one function (the parameter grammar of params.go written out), parameter values
 // eight bytes at a time.
 func scanVia(b []byte, i, end int, m *Message) error {
+	// With b cut at end and indexes compared as uint, the compiler proves
+	// the indexing in bounds: in wasm each bounds check is a branch.
+	b = b[:end]
+	end = len(b)
 	for {
-		for i < end && class[b[i]]&cWS != 0 {
+		for uint(i) < uint(end) && class[b[i]]&cWS != 0 {
 			i++
 		}
 		if i >= end {
@@ -34,19 +38,19 @@ func scanVia(b []byte, i, end int, m *Message) error {
 		// sent-protocol: three tokens; SLASH = SWS "/" SWS.
 		for k := 0; k < 3; k++ {
 			if k > 0 {
-				for i < end && class[b[i]]&cWS != 0 {
+				for uint(i) < uint(end) && class[b[i]]&cWS != 0 {
 					i++
 				}
-				if i >= end || b[i] != '/' {
+				if uint(i) >= uint(end) || b[i] != '/' {
 					return ErrBadVia
 				}
 				i++
-				for i < end && class[b[i]]&cWS != 0 {
+				for uint(i) < uint(end) && class[b[i]]&cWS != 0 {
 					i++
 				}
 			}
 			j := i
-			for j < end && class[b[j]]&cToken != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cToken != 0 {
 				j++
 			}
 			if j == i {
@@ -56,25 +60,25 @@ func scanVia(b []byte, i, end int, m *Message) error {
 		}
 		// LWS is mandatory between transport and host.
 		j := i
-		for j < end && class[b[j]]&cWS != 0 {
+		for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 			j++
 		}
-		if j == i || j >= end {
+		if j == i || uint(j) >= uint(end) {
 			return ErrBadVia
 		}
 		i = j
 		// host: IPv6reference or hostname / IPv4address.
 		if b[i] == '[' {
 			j = i + 1
-			for j < end && class[b[j]]&cV6 != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cV6 != 0 {
 				j++
 			}
-			if j == i+1 || j >= end || b[j] != ']' {
+			if j == i+1 || uint(j) >= uint(end) || b[j] != ']' {
 				return ErrBadVia
 			}
 			i = j + 1
 		} else {
-			for j < end && class[b[j]]&cHost != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cHost != 0 {
 				j++
 			}
 			if j == i {
@@ -84,16 +88,16 @@ func scanVia(b []byte, i, end int, m *Message) error {
 		}
 		// [ COLON port ], COLON = SWS ":" SWS ("host: 4000" is legal).
 		j = i
-		for j < end && class[b[j]]&cWS != 0 {
+		for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 			j++
 		}
-		if j < end && b[j] == ':' {
+		if uint(j) < uint(end) && b[j] == ':' {
 			j++
-			for j < end && class[b[j]]&cWS != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
 			k := j
-			for k < end && class[b[k]]&cDigit != 0 {
+			for uint(k) < uint(end) && class[b[k]]&cDigit != 0 {
 				k++
 			}
 			if k == j {
@@ -105,18 +109,18 @@ func scanVia(b []byte, i, end int, m *Message) error {
 		// as params.go describes them.
 		for {
 			j = i
-			for j < end && class[b[j]]&cWS != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
-			if j >= end || b[j] != ';' {
+			if uint(j) >= uint(end) || b[j] != ';' {
 				break
 			}
 			j++
-			for j < end && class[b[j]]&cWS != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
 			ns := j
-			for j < end && class[b[j]]&cToken != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cToken != 0 {
 				j++
 			}
 			if j == ns {
@@ -124,18 +128,18 @@ func scanVia(b []byte, i, end int, m *Message) error {
 			}
 			ne := j
 			pe, hasEq, quoted, vs, ve := j, false, false, 0, 0
-			for j < end && class[b[j]]&cWS != 0 {
+			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
-			if j < end && b[j] == '=' {
+			if uint(j) < uint(end) && b[j] == '=' {
 				hasEq = true
 				pe = j + 1
 				j++
-				for j < end && class[b[j]]&cWS != 0 {
+				for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 					j++
 				}
 				vs, ve = j, j
-				if j < end && b[j] == '"' {
+				if uint(j) < uint(end) && b[j] == '"' {
 					k, closed := skipQuoted(b, j, end)
 					if !closed {
 						return ErrTruncated
@@ -154,7 +158,7 @@ func scanVia(b []byte, i, end int, m *Message) error {
 		// Only LWS, then ',' or the end, may follow.
 		v.End, v.Insert = i, i
 		m.NVias++
-		for i < end && class[b[i]]&cWS != 0 {
+		for uint(i) < uint(end) && class[b[i]]&cWS != 0 {
 			i++
 		}
 		if i == end {
