@@ -8,7 +8,8 @@ import (
 // onSIP handles a SIP request or response, in either direction.
 func (p *Plugin) onSIP(c *call) {
 	m := &c.msg
-	if err := sipscan.Scan(c.in.Message, m); err != nil {
+	// The plugin never reads m.Outbound: leave Require/Supported unread.
+	if err := sipscan.ScanFor(c.in.Message, m, 0); err != nil {
 		p.stats.malformed++
 		if err == sipscan.ErrTooLarge {
 			c.setReason(abi.ReasonTooLarge)

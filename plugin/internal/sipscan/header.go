@@ -18,78 +18,43 @@ const (
 	hSupported
 )
 
-// nameFirst[len] has bit c&31 set when some header Scan reads has a name
-// (or compact form) of that length starting with letter c (either case):
-// Scan calls headerKind only for those, and skips every other header on
-// this one lookup.
-var nameFirst = func() (t [13]uint32) {
-	for _, name := range []string{"v", "i", "f", "t", "m", "k", "to", "via", "cseq", "from",
-		"call-id", "contact", "expires", "require", "supported", "flow-timer", "record-route"} {
-		t[len(name)] |= 1 << (name[0] & 31)
+// Header names are looked up by length and first letter: nameKind[len][c&31]
+// is the one header Scan reads with a name (or compact form, RFC 3261
+// §7.3.3 and RFC 3841's "k") of that length starting with letter c in
+// either case, and the rest of the name is then compared with hdrName.
+// Only "call-id" and "contact" share a length and a first letter; Scan
+// tells them apart by the second. Every other header is skipped on the
+// lookup alone: in wasm a call per header line (a headerKind function)
+// cost more than the lookup.
+var hdrName = [...]string{hVia: "via", hCSeq: "cseq", hCallID: "call-id", hFrom: "from", hTo: "to",
+	hContact: "contact", hExpires: "expires", hFlowTimer: "flow-timer", hRecordRoute: "record-route",
+	hRequire: "require", hSupported: "supported"}
+
+var nameKind = func() (t [13][32]hdr) {
+	for h, name := range hdrName {
+		if name != "" && hdr(h) != hContact {
+			t[len(name)][name[0]&31] = hdr(h)
+		}
+	}
+	for name, h := range map[string]hdr{"v": hVia, "i": hCallID, "f": hFrom, "t": hTo, "m": hContact, "k": hSupported} {
+		t[1][name[0]&31] = h
 	}
 	return t
 }()
 
-// headerKind maps a header name, case-insensitively and with the compact
-// forms of RFC 3261 §7.3.3 (and RFC 3841's "k" for Supported), to a hdr.
-func headerKind(name []byte) hdr {
-	switch len(name) {
-	case 1:
-		switch name[0] | 0x20 { // only 'X' and 'x' map to 'x' among token bytes
-		case 'v':
-			return hVia
-		case 'i':
-			return hCallID
-		case 'f':
-			return hFrom
-		case 't':
-			return hTo
-		case 'm':
-			return hContact
-		case 'k':
-			return hSupported
-		}
-	case 2:
-		if eqFold(name, "to") {
-			return hTo
-		}
-	case 3:
-		if eqFold(name, "via") {
-			return hVia
-		}
-	case 4:
-		if eqFold(name, "cseq") {
-			return hCSeq
-		}
-		if eqFold(name, "from") {
-			return hFrom
-		}
-	case 7:
-		switch {
-		case eqFold(name, "call-id"):
-			return hCallID
-		case eqFold(name, "contact"):
-			return hContact
-		case eqFold(name, "expires"):
-			return hExpires
-		case eqFold(name, "require"):
-			return hRequire
-		}
-	case 9:
-		if eqFold(name, "supported") {
-			return hSupported
-		}
-	case 10:
-		if eqFold(name, "flow-timer") {
-			return hFlowTimer
-		}
-	case 12:
-		if eqFold(name, "record-route") {
-			return hRecordRoute
+// nameKindNoOutbound is nameKind without Require and Supported, for a scan
+// that does not need Message.Outbound.
+var nameKindNoOutbound = func() (t [13][32]hdr) {
+	t = nameKind
+	for l := range t {
+		for c := range t[l] {
+			if t[l][c] == hRequire || t[l][c] == hSupported {
+				t[l][c] = hOther
+			}
 		}
 	}
-	return hOther
-}
+	return t
+}()
 
 // methodOf maps a method token to a Method. SIP methods are case-sensitive
 // (RFC 3261 §7.1), so "invite" is MethodOther.

@@ -17,11 +17,26 @@ func sameAsReference(msg []byte) string {
 	if (err == nil) != (rerr == nil) || (err != nil && err.Error() != rerr.Error()) {
 		return "error " + errString(err) + ", reference " + errString(rerr)
 	}
+	// ScanFor without NeedOutbound: the same but Outbound.
+	var lean Message
+	if lerr := ScanFor(msg, &lean, 0); lerr != err {
+		return "ScanFor(0): error " + errString(lerr) + ", Scan " + errString(err)
+	}
 	if err != nil {
 		return "" // m's contents are unspecified on error
 	}
 	for k := m.NVias; k < MaxVias; k++ {
 		m.Vias[k] = Via{}
+	}
+	for k := lean.NVias; k < MaxVias; k++ {
+		lean.Vias[k] = Via{}
+	}
+	if lean.Outbound {
+		return "ScanFor(0) set Outbound"
+	}
+	lean.Outbound = m.Outbound
+	if d := diffValues("ScanFor(0)", reflect.ValueOf(lean), reflect.ValueOf(m)); d != "" {
+		return d
 	}
 	for k := r.NVias; k < sipscanref.MaxVias; k++ {
 		r.Vias[k] = sipscanref.Via{}

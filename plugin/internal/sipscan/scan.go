@@ -11,7 +11,29 @@ import "bytes"
 // break, and every offset still indexes msg as given. Leading CRLFs before
 // the start line are skipped (RFC 3261 §7.5). The empty line that ends the
 // headers may be missing: the scan then runs to the end of msg.
-func Scan(msg []byte, m *Message) error {
+func Scan(msg []byte, m *Message) error { return ScanFor(msg, m, NeedAll) }
+
+// Need selects optional work of ScanFor.
+type Need uint8
+
+const (
+	// NeedOutbound: read Require and Supported for the "outbound" option tag
+	// (Message.Outbound). Without it Outbound stays false. Nothing in those
+	// headers can make a scan fail, so leaving it out never changes what
+	// else the scan returns.
+	NeedOutbound Need = 1 << iota
+
+	// NeedAll is everything: what Scan does.
+	NeedAll = NeedOutbound
+)
+
+// ScanFor is Scan doing only the optional work in need (see Need); every
+// field it does not leave out, and every error, is as Scan returns them.
+func ScanFor(msg []byte, m *Message, need Need) error {
+	kinds := &nameKind
+	if need&NeedOutbound == 0 {
+		kinds = &nameKindNoOutbound
+	}
 	reset(m)
 	// Only the header section is scanned, and it must fit in
 	// MaxHeaderBytes: work on a view capped there and report ErrTooLarge
@@ -96,15 +118,25 @@ func Scan(msg []byte, m *Message) error {
 			return ErrBadHeader
 		}
 		i = next
-		// Most headers are not read at all: a name is looked up only when
-		// its length and first letter are those of a header Scan reads.
-		if l := ne - start; l >= len(nameFirst) || nameFirst[l]&(1<<((c0|0x20)&31)) == 0 || (c0|0x20)-'a' > 'z'-'a' {
+		// Most headers are not read at all: see nameKind.
+		l := ne - start
+		if l >= len(kinds) || (c0|0x20)-'a' > 'z'-'a' {
 			continue
 		}
-		if h := headerKind(b[start:ne]); h != hOther {
-			if err := scanHeader(b, c+1, e, h, m, &seen); err != nil {
-				return err
+		h := kinds[l][c0&31]
+		if h == hOther {
+			continue
+		}
+		if l > 1 {
+			if h == hCallID && line[start+1]|0x20 == 'o' {
+				h = hContact
 			}
+			if !eqFold(line[start:ne], hdrName[h]) {
+				continue
+			}
+		}
+		if err := scanHeader(b, c+1, e, h, m, &seen); err != nil {
+			return err
 		}
 	}
 
