@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/sipkeep/sipkeep/abi"
 )
@@ -61,10 +62,32 @@ func (h *Host) Timer(ctx context.Context, f Flow) Result {
 		return Result{}
 	}
 	res := h.handleLocked(ctx, &ev, rec, expTimer)
+	if res.FailedOpen && h.tim != nil {
+		// The scheduler already took the flow's deadline off its queue:
+		// without a new one the flow's keep-alives would stop for good. Try
+		// again later (a disabled plugin fails these calls without entering
+		// any guest, so the retries are cheap).
+		h.tim.set(f, h.opt.clock().Add(timerRetry).UnixMilli())
+	}
 	unlock()
 	recBuf.Put(sc)
 	h.dispatch(f, res.Actions)
 	return res
+}
+
+// timerRetry is how long a flow waits after a failed on_timer.
+const timerRetry = time.Second
+
+// Forget drops a flow's record and timer without calling the plugin: the
+// adapter saw the flow end (a stream closed, a socket went away), so there
+// is nothing left to keep alive or to watch.
+func (h *Host) Forget(f Flow) {
+	unlock := h.store.Lock(f)
+	h.store.Delete(f)
+	if h.tim != nil {
+		h.tim.cancel(f)
+	}
+	unlock()
 }
 
 // handleLocked calls the guest and applies the flow-state changes; the
@@ -72,8 +95,8 @@ func (h *Host) Timer(ctx context.Context, f Flow) Result {
 func (h *Host) handleLocked(ctx context.Context, ev *Event, rec []byte, exp export) Result {
 	g, in, out, cerr := h.enter(ctx, ev, rec, exp)
 	if cerr != nil {
-		// The record and timer stay as they were: the next message or the
-		// timer retries with the same state.
+		// The record stays as it was: the next message retries with the
+		// same state (Timer re-arms the flow's timer).
 		return failOpen(ev, cerr)
 	}
 	var res Result

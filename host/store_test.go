@@ -283,3 +283,46 @@ func TestMemStoreMatchesMap(t *testing.T) {
 		}
 	}
 }
+
+// Forget drops a flow the adapter saw end: record and timer go, and the
+// timer never fires.
+func TestForgetDropsRecordAndTimer(t *testing.T) {
+	var mu sync.Mutex
+	acts := 0
+	h := newHost(t, WithModuleFile(fixture(t, "good")),
+		WithActionHandler(func(Flow, abi.Action) { mu.Lock(); acts++; mu.Unlock() }))
+	f := flowN(11)
+	h.Handle(context.Background(), reqEvent(f, timerMsg))
+	if h.tim.len() != 1 || h.Flows() != 1 {
+		t.Fatalf("timers %d flows %d", h.tim.len(), h.Flows())
+	}
+	h.Forget(f)
+	if h.tim.len() != 0 || h.Flows() != 0 {
+		t.Fatalf("after Forget: timers %d flows %d", h.tim.len(), h.Flows())
+	}
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if acts != 0 {
+		t.Fatal("a forgotten flow's timer fired")
+	}
+}
+
+// A failed on_timer re-arms the flow's timer: the scheduler had already
+// taken the deadline off its queue.
+func TestFailedTimerIsRetried(t *testing.T) {
+	h := newHost(t, WithModuleFile(fixture(t, "good")))
+	f := flowN(12)
+	h.Handle(context.Background(), reqEvent(f, timerMsg))
+	h.tim.cancel(f)
+	if err := h.SwapFile(context.Background(), fixture(t, "trap")); err != nil {
+		t.Fatalf("swapping in the trap fixture: %v", err)
+	}
+	res := h.Timer(context.Background(), f)
+	if !res.FailedOpen {
+		t.Fatalf("on_timer on the trap fixture: %+v", res)
+	}
+	if _, ok := h.tim.deadline(f); !ok {
+		t.Fatal("no timer after a failed on_timer: the flow's keep-alives would stop for good")
+	}
+}
