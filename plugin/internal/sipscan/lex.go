@@ -116,6 +116,22 @@ func valueRun8(x uint64) int {
 	return bits.TrailingZeros64(bad&hi) >> 3
 }
 
+// nameRun8 is how many of the eight bytes of x (little-endian) are ASCII
+// letters, digits or '-' before the first that is not: the bytes of almost
+// every header name. Every test is exact per byte (7-bit bytes plus a
+// constant never carry into the next byte), so all eight are classified
+// at once with no branch.
+func nameRun8(x uint64) int {
+	const lo, hi = swarLo, swarHi
+	x7 := x &^ hi // non-ASCII bytes are rejected below
+	t := x7 | lo*0x20
+	letter := (t + lo*(0x80-'a')) &^ (t + lo*(0x7f-'z'))
+	digit := (x7 + lo*(0x80-'0')) &^ (x7 + lo*(0x7f-'9'))
+	dash := ^(x7 ^ lo*'-' + lo*0x7f)
+	ok := (letter | digit | dash) &^ x & hi
+	return bits.TrailingZeros64(^ok&hi) >> 3
+}
+
 // skipQuoted skips the quoted-string that starts at b[i] == '"', honouring
 // quoted-pairs, and returns the index just past the closing quote. ok is
 // false when the string is not closed before end.

@@ -157,3 +157,43 @@ func referenceSeeds() []string {
 	)
 	return seeds
 }
+
+// TestNameRun8 checks the word-at-a-time name test against the byte table
+// for every byte value in every position.
+func TestNameRun8(t *testing.T) {
+	isName := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+	}
+	isValue := func(c byte) bool { return class[c]&cValue != 0 }
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			for _, fill := range []byte{'a', 'Z', '0', '-', 0xff, ':'} {
+				var w [8]byte
+				for k := range w {
+					w[k] = 'x'
+				}
+				if fill != 'x' {
+					for k := pos + 1; k < 8; k++ {
+						w[k] = fill
+					}
+				}
+				w[pos] = byte(c)
+				x := le.Uint64(w[:])
+				want := 0
+				for want < 8 && isName(w[want]) {
+					want++
+				}
+				if got := nameRun8(x); got != want {
+					t.Fatalf("nameRun8(%q) = %d, want %d", w, got, want)
+				}
+				want = 0
+				for want < 8 && isValue(w[want]) {
+					want++
+				}
+				if got := valueRun8(x); got != want {
+					t.Fatalf("valueRun8(%q) = %d, want %d", w, got, want)
+				}
+			}
+		}
+	}
+}

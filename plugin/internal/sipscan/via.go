@@ -120,6 +120,9 @@ func scanVia(b []byte, i, end int, m *Message) error {
 				j++
 			}
 			ns := j
+			if j+8 <= end {
+				j += nameRun8(le.Uint64(b[j:])) // most names: letters, digits, '-'
+			}
 			for uint(j) < uint(end) && class[b[j]]&cToken != 0 {
 				j++
 			}
@@ -146,8 +149,24 @@ func scanVia(b []byte, i, end int, m *Message) error {
 					}
 					quoted = true
 					ve, pe = k, k
-				} else if k := skipValue(b, j, end); k > j {
-					ve, pe = k, k
+				} else {
+					// skipValue, written out.
+					k := j
+					for k+8 <= end {
+						r := valueRun8(le.Uint64(b[k:]))
+						k += r
+						if r < 8 {
+							break
+						}
+					}
+					if k+8 > end {
+						for uint(k) < uint(end) && class[b[k]]&cValue != 0 {
+							k++
+						}
+					}
+					if k > j {
+						ve, pe = k, k
+					}
 				}
 			}
 			i = pe
