@@ -93,3 +93,37 @@ func TestWasmMemoryFlat(t *testing.T) {
 		t.Fatalf("guest memory grew from %d to %d bytes over 1M calls", before, after)
 	}
 }
+
+// BenchmarkFixed is the fixed cost of one hot-path call with no SIP to scan:
+// a CRLFCRLF ping on a flow with no record (decode, record, encode) and a
+// timer with no record. It bounds what BenchmarkCall can reach in wasm.
+func BenchmarkFixed(b *testing.B) {
+	gs, done := guests(b)
+	defer done()
+	for _, c := range []struct {
+		name string
+		kind abi.Kind
+		msg  string
+	}{
+		{"ping/on_request", abi.KindPing, "\r\n\r\n"},
+		{"timer/on_timer", abi.KindNone, ""},
+	} {
+		for _, engine := range []string{"native", "wasm"} {
+			g := gs[engine]
+			b.Run(c.name+"/"+engine, func(b *testing.B) {
+				entry := g.OnRequest
+				if c.kind == abi.KindNone {
+					entry = g.OnTimer
+				}
+				msg := []byte(c.msg)
+				b.ReportAllocs()
+				for b.Loop() {
+					n := keeptest.BenchInput(g, c.kind, abi.DirIn, abi.RoleProxy, msg, nil)
+					if r := entry(n); r < 0 {
+						b.Fatalf("errno %d", -r)
+					}
+				}
+			})
+		}
+	}
+}
