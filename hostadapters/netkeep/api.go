@@ -33,6 +33,12 @@ type Handler interface {
 	Handle(ctx context.Context, ev host.Event) host.Result
 }
 
+// Forgetter is implemented by handlers that keep per-flow state (*host.Host
+// does): a closed stream's flow is forgotten at once.
+type Forgetter interface {
+	Forget(f host.Flow)
+}
+
 // FlowEvent tells the application about a flow's keep-alive life: started,
 // answered, failed (our keep-alives went unanswered: re-register, drop the
 // contact), dead (as receiver, nothing arrived for too long).

@@ -17,9 +17,17 @@ import (
 // records every event and marks outgoing SIP messages with a header, so tests
 // see that writes carry the plugin's result.
 type fakeHandler struct {
-	mu     sync.Mutex
-	events []host.Event
-	notify chan host.Event
+	mu        sync.Mutex
+	events    []host.Event
+	notify    chan host.Event
+	forgotten []host.Flow
+}
+
+// Forget records the flows the Keeper forgot (netkeep.Forgetter).
+func (h *fakeHandler) Forget(f host.Flow) {
+	h.mu.Lock()
+	h.forgotten = append(h.forgotten, f)
+	h.mu.Unlock()
 }
 
 func newFakeHandler() *fakeHandler { return &fakeHandler{notify: make(chan host.Event, 256)} }

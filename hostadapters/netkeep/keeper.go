@@ -123,10 +123,22 @@ func (k *Keeper) addStream(c *Conn) {
 func (k *Keeper) removeStream(c *Conn) {
 	k.mu.Lock()
 	key := streamKey{c.flow.Local, c.flow.Remote}
-	if k.streams[key] == c {
+	mine := k.streams[key] == c
+	if mine {
 		delete(k.streams, key)
 	}
 	k.mu.Unlock()
+	if !mine {
+		return
+	}
+	// The stream is gone, and its flow with it: nothing left to keep alive
+	// or to watch (without this the plugin would ping a closed connection
+	// and report a pong timeout, or call a UA dead 3×N later).
+	if b := k.handler.Load(); b != nil {
+		if f, ok := b.h.(Forgetter); ok {
+			f.Forget(c.flow)
+		}
+	}
 }
 
 func (k *Keeper) addLocal(a netip.AddrPort) {

@@ -292,3 +292,17 @@ func assertNoMoreBytes(t *testing.T, c net.Conn) {
 		t.Fatalf("unexpected bytes %q (%v)", b[:n], err)
 	}
 }
+
+// A closed stream's flow is forgotten by the handler at once: nothing is
+// left to keep alive on it.
+func TestClosedStreamIsForgotten(t *testing.T) {
+	_, h, _, _, conns := streamServer(t, "127.0.0.1")
+	srv := <-conns
+	flow := srv.(*Conn).Flow()
+	srv.Close()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.forgotten) != 1 || h.forgotten[0] != flow {
+		t.Fatalf("forgotten %v, want [%v]", h.forgotten, flow)
+	}
+}
