@@ -143,7 +143,7 @@ func startProxy(t *testing.T, args ...string) *edgeProxy {
 	bin := proxyBinary(t)
 	wasm := testwasm.Path(t)
 	for attempt := 1; ; attempt++ {
-		p, err := tryStartProxy(t, bin, wasm, args)
+		p, err := tryStartProxy(t, bin, wasm, "", "", args)
 		if err == nil {
 			return p
 		}
@@ -154,14 +154,39 @@ func startProxy(t *testing.T, args ...string) *edgeProxy {
 	}
 }
 
-func tryStartProxy(t *testing.T, bin, wasm string, args []string) (*edgeProxy, error) {
-	p := &edgeProxy{
-		t:       t,
-		sip:     fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		metrics: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		out:     &syncBuffer{},
-		done:    make(chan struct{}),
+// restartProxy starts a new edge proxy on the SIP and metrics addresses of
+// old, which must have exited (a restarted proxy: same address, no state).
+func restartProxy(t *testing.T, old *edgeProxy, args ...string) *edgeProxy {
+	t.Helper()
+	select {
+	case <-old.done:
+	default:
+		t.Fatal("restartProxy: the old proxy is still running")
 	}
+	p, err := tryStartProxy(t, proxyBinary(t), testwasm.Path(t), old.sip, old.metrics, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// kill ends the proxy at once (SIGKILL by PID), as a crash would.
+func (p *edgeProxy) kill() {
+	p.t.Helper()
+	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		p.t.Fatalf("SIGKILL %d: %v", p.cmd.Process.Pid, err)
+	}
+	<-p.done
+}
+
+func tryStartProxy(t *testing.T, bin, wasm, sipAddr, metricsAddr string, args []string) (*edgeProxy, error) {
+	if sipAddr == "" {
+		sipAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	}
+	if metricsAddr == "" {
+		metricsAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	}
+	p := &edgeProxy{t: t, sip: sipAddr, metrics: metricsAddr, out: &syncBuffer{}, done: make(chan struct{})}
 	all := append([]string{"--listen", p.sip, "--transports", "udp,tcp", "--metrics", p.metrics,
 		"--wasm", wasm, "--watch=false"}, args...)
 	p.cmd = exec.Command(bin, all...)

@@ -319,3 +319,47 @@ func TestR18K2K4_UADetectsSilentProxy(t *testing.T) {
 		})
 	}
 }
+
+// RFC 5626 §4.4.1 (a failed flow makes the UA form a new one): the proxy
+// crashes (SIGKILL) and comes back on the same address with no bindings.
+// Over TCP its connection is gone, so the UA must re-register on a new
+// connection at once, not only when its next ping goes unanswered for 10 s
+// (K2). The restarted proxy then has the binding again and answers the
+// keep-alives.
+//
+// UDP has no such signal: the restarted proxy answers the UA's STUN
+// keep-alives from the same address with the same XOR-MAPPED-ADDRESS, so the
+// flow has not failed (K4) and the UA re-registers at its next refresh
+// (80 % of the granted expiry). That is RFC 5626's design, not tested here.
+func TestUA_TCPReRegistersAtOnceWhenProxyRestarts(t *testing.T) {
+	t.Parallel()
+	p := startProxy(t, keepArgs...)
+	u := startUA(t, "tcp", p.sip, uaPolicy(nil))
+	first := u.ev.wait(t, uaclient.EventRegistered, 5*time.Second)
+	u.ev.wait(t, uaclient.EventKeepaliveAnswered, secs(keepN)+time.Second)
+
+	u.ev.skip(uaclient.EventKeepaliveStarted)
+	killedAt := time.Now()
+	p.kill()
+	p2 := restartProxy(t, p, keepArgs...)
+	r := u.ev.wait(t, uaclient.EventRegistered, 5*time.Second)
+	took := r.Time.Sub(killedAt)
+	t.Logf("re-registered %v after the proxy was killed (restart included)", took.Round(time.Millisecond))
+	if r.Flow == first.Flow && first.Flow.Local.IsValid() {
+		t.Errorf("re-registered on the old flow %v", r.Flow.Local)
+	}
+	if took > 2*time.Second {
+		t.Errorf("re-registered %v after the proxy went away, want < 2 s (not only after a 10 s pong timeout)", took.Round(time.Millisecond))
+	}
+	if c := u.ev.list(uaclient.EventFlowClosed, killedAt, r.Time); len(c) == 0 {
+		t.Errorf("no flow-closed event before the re-registration")
+	}
+	u.ev.wait(t, uaclient.EventKeepaliveStarted, 2*time.Second)
+	u.ev.wait(t, uaclient.EventKeepaliveAnswered, secs(keepN)+time.Second)
+	if got := p2.fresh(); got.bindings != 1 || got.answered < 1 {
+		t.Errorf("restarted proxy: %v bindings, %v pings answered; want 1 and ≥ 1", got.bindings, got.answered)
+	}
+	if f := u.ev.list(uaclient.EventFlowFailed, killedAt, time.Now()); len(f) > 0 {
+		t.Logf("flow-failed (%v) reported too", f[0].Action.Reason)
+	}
+}
