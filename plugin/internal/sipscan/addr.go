@@ -69,6 +69,9 @@ func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, ne
 				j++
 			}
 			ns := j
+			if j+8 <= end {
+				j += nameRun8(le.Uint64(b[j:])) // most names: letters, digits, '-'
+			}
 			for uint(j) < uint(end) && class[b[j]]&cToken != 0 {
 				j++
 			}
