@@ -32,8 +32,13 @@ test: deps plugin
 conformance: plugin
 	$(GO) run ./plugin/keeptest/cmd/conformance -wasm $(WASM)
 
+# Benchmarks, side by side in one run (wasm vs native vs go-plugin, with vs
+# without the plugin); results and the commands behind them: BENCHMARKS.md.
+# The server benchmarks (edge proxy, Kamailio) drive a fixed sipp or Go load
+# per run, so they run once (-benchtime 1x).
 bench: plugin
-	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./plugin/... ./host/...
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./examples/edgeproxy/ ./hostadapters/capi/ ./hostadapters/kamailio/
 
 generate:
 	sh abi/proto/generate.sh
