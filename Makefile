@@ -4,7 +4,7 @@ export GOFLAGS ?= -buildvcs=false
 BUILD := build
 WASM := $(BUILD)/sipkeep.wasm
 # Debian packages the tests drive as real peers (installed idempotently by `make deps`).
-DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core
+DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client
 
 .PHONY: all plugin test deps conformance bench run generate clean
 all: plugin
