@@ -11,19 +11,14 @@
 package e2e_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +29,7 @@ import (
 	"github.com/sipkeep/sipkeep/abi/proto"
 	"github.com/sipkeep/sipkeep/examples/ua/uaclient"
 	"github.com/sipkeep/sipkeep/host"
+	"github.com/sipkeep/sipkeep/internal/testnet"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
 
@@ -92,27 +88,6 @@ func goBin() string {
 		return p
 	}
 	return "go"
-}
-
-// freePort returns a port free on 127.0.0.1 for both UDP and TCP (the proxy
-// listens on the same port number for both).
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		pc.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port on 127.0.0.1")
-	return 0
 }
 
 // edgeProxy is one running edge proxy binary.
@@ -181,10 +156,10 @@ func (p *edgeProxy) kill() {
 
 func tryStartProxy(t *testing.T, bin, wasm, sipAddr, metricsAddr string, args []string) (*edgeProxy, error) {
 	if sipAddr == "" {
-		sipAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		sipAddr = fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
 	}
 	if metricsAddr == "" {
-		metricsAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		metricsAddr = fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
 	}
 	p := &edgeProxy{t: t, sip: sipAddr, metrics: metricsAddr, out: &syncBuffer{}, done: make(chan struct{})}
 	all := append([]string{"--listen", p.sip, "--transports", "udp,tcp", "--metrics", p.metrics,
@@ -204,7 +179,7 @@ func tryStartProxy(t *testing.T, bin, wasm, sipAddr, metricsAddr string, args []
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := scrape(p.metrics); err == nil {
+		if _, err := testnet.Scrape(context.Background(), p.metrics); err == nil {
 			break
 		}
 		select {
@@ -277,7 +252,7 @@ func (p *edgeProxy) poll(ctx context.Context, done chan<- struct{}) {
 		if p.stopped.Load() {
 			continue
 		}
-		m, err := scrapeCtx(ctx, p.metrics)
+		m, err := testnet.Scrape(ctx, p.metrics)
 		if err != nil {
 			continue
 		}
@@ -358,42 +333,6 @@ func (p *edgeProxy) countAt(transport string, at time.Time) float64 {
 		v = s.value(transport)
 	}
 	return v
-}
-
-var scrapeClient = &http.Client{Timeout: 500 * time.Millisecond}
-
-func scrape(addr string) (map[string]float64, error) {
-	return scrapeCtx(context.Background(), addr)
-}
-
-// scrapeCtx returns the Prometheus text exposition as name{labels} -> value.
-func scrapeCtx(ctx context.Context, addr string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	res, err := scrapeClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			m[line[:i]] = v
-		}
-	}
-	return m, nil
 }
 
 type syncBuffer struct {

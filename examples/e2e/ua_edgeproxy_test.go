@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/abi/proto"
 	"github.com/sipkeep/sipkeep/examples/ua/uaclient"
+	"github.com/sipkeep/sipkeep/internal/testnet"
 )
 
 // keepN is the keep value the proxy grants in these tests (--keep 2, with
@@ -183,7 +185,7 @@ func TestR2_UAKeepalivesStopWhenRegistrationEnds(t *testing.T) {
 			if late := u.ev.list(uaclient.EventKeepaliveSent, ended, time.Now()); len(late) > 0 {
 				t.Errorf("the UA sent %d keep-alives after its registration ended (R2)", len(late))
 			}
-			if m, err := scrape(p.metrics); err != nil {
+			if m, err := testnet.Scrape(context.Background(), p.metrics); err != nil {
 				t.Error(err)
 			} else if d := m["sipkeep_netkeep_flows_dead_total"]; d != 0 {
 				t.Errorf("the proxy reported %v flows dead after the registration ended (no keep-alives are due then)", d)
@@ -309,7 +311,7 @@ func TestR18K2K4_UADetectsSilentProxy(t *testing.T) {
 			if after.bindings != 1 {
 				t.Errorf("edgeproxy_bindings = %v after recovery, want 1 (the re-registration's binding)", after.bindings)
 			}
-			if m, err := scrape(p.metrics); err == nil {
+			if m, err := testnet.Scrape(context.Background(), p.metrics); err == nil {
 				t.Logf("%s: the proxy's own view: flows dead %v, flows failed %v, REGISTERs answered %v", tr,
 					m["sipkeep_netkeep_flows_dead_total"], m["sipkeep_netkeep_flows_failed_total"], m[`edgeproxy_registers_total{code="200"}`])
 			}

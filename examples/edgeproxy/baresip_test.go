@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipkeep/sipkeep/examples/edgeproxy/proxy"
+	"github.com/sipkeep/sipkeep/internal/testnet"
 )
 
 // baresip is a real RFC 5626 client: with sipnat=outbound it registers with
@@ -88,7 +89,7 @@ module aufile.so
 module ausine.so
 audio_player aufile,/dev/null
 audio_source ausine,440
-`, freePort(t)))
+`, testnet.FreePort(t)))
 	write("accounts", fmt.Sprintf(`<sip:alice@127.0.0.1>;regint=60;sipnat=outbound;outbound="sip:%s;transport=%s"`+"\n", proxyAddr, transport))
 	// No trailing newline, or baresip puts it in +sip.instance.
 	write("uuid", "5f2c0e8a-9d41-4c7e-b3a6-0c1d2e3f4a5b")

@@ -1,15 +1,12 @@
 package main_test
 
 import (
-	"bufio"
-	"bytes"
+	"context"
 	"fmt"
-	"io"
-	"net/http"
+	"github.com/sipkeep/sipkeep/internal/testnet"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,13 +29,13 @@ func buildBinary(t testing.TB) string {
 // answers (it binds SIP first). Stopped by PID in Cleanup.
 func runBinary(t testing.TB, bin string, args ...string) (p *proc, sipAddr, metricsAddr string) {
 	t.Helper()
-	sipAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	metricsAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	sipAddr = fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
+	metricsAddr = fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t))
 	args = append([]string{"--listen", sipAddr, "--metrics", metricsAddr}, args...)
 	p = start(t, t.TempDir(), bin, args...)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := scrape(metricsAddr); err == nil {
+		if _, err := testnet.Scrape(context.Background(), metricsAddr); err == nil {
 			return p, sipAddr, metricsAddr
 		}
 		select {
@@ -53,32 +50,6 @@ func runBinary(t testing.TB, bin string, args ...string) (p *proc, sipAddr, metr
 	}
 }
 
-// scrape returns the metrics as name{labels} -> value.
-func scrape(addr string) (map[string]float64, error) {
-	res, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			m[line[:i]] = v
-		}
-	}
-	return m, nil
-}
-
 // The real binary: flags, sipkeep loaded, a sipp REGISTER granted keep=30,
 // metrics served, SIGHUP reloads the plugin, SIGTERM stops it cleanly.
 func TestBinary_RunRegisterMetricsReloadStop(t *testing.T) {
@@ -91,10 +62,10 @@ func TestBinary_RunRegisterMetricsReloadStop(t *testing.T) {
 	}
 
 	p, sipAddr, metricsAddr := runBinary(t, bin, "--wasm", wasm(t), "--watch=false")
-	s, msgs := sipp(t, "u1", freePort(t), sipAddr, "register_keep.xml", "-s", "alice")
+	s, msgs := sipp(t, "u1", testnet.FreePort(t), sipAddr, "register_keep.xml", "-s", "alice")
 	sippOK(t, s, msgs)
 
-	m, err := scrape(metricsAddr)
+	m, err := testnet.Scrape(context.Background(), metricsAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,10 +106,10 @@ func TestBinary_ConfigFileAndFlagOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, sipAddr, _ := runBinary(t, bin, "--wasm", wasm(t), "--watch=false", "--config", cfg, "--keep", "40")
-	s, msgs := sipp(t, "u1", freePort(t), sipAddr, "register_nokeep.xml", "-s", "alice")
+	s, msgs := sipp(t, "u1", testnet.FreePort(t), sipAddr, "register_nokeep.xml", "-s", "alice")
 	sippOK(t, s, msgs)
 	// register_keep.xml wants 30; check 40 by hand from a keep REGISTER.
-	s, msgs = sipp(t, "u1", freePort(t), sipAddr, "register_keep.xml", "-s", "bob")
+	s, msgs = sipp(t, "u1", testnet.FreePort(t), sipAddr, "register_keep.xml", "-s", "bob")
 	s.wait(t, 25*time.Second) // fails (40 != 30): the trace is what we check
 	oks := responses(received(t, msgs), "200")
 	if len(oks) == 0 {

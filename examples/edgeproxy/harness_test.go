@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,26 +75,6 @@ func need(t testing.TB, prog string) {
 	if _, err := exec.LookPath(prog); err != nil {
 		t.Skipf("%s is not installed (make test installs it: make deps)", prog)
 	}
-}
-
-// freePort returns a port free on 127.0.0.1 for both UDP and TCP.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		pc.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }
 
 type proxyOpt func(*proxy.Config)

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"fmt"
+	"github.com/sipkeep/sipkeep/internal/testnet"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func TestR10_SippRegisterWithKeepGetsKeep30(t *testing.T) {
 	p := startProxy(t)
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			s, msgs := sipp(t, tr.sipp, freePort(t), p.Addr(), "register_keep.xml", "-s", "alice")
+			s, msgs := sipp(t, tr.sipp, testnet.FreePort(t), p.Addr(), "register_keep.xml", "-s", "alice")
 			sippOK(t, s, msgs)
 			oks := responses(received(t, msgs), "200")
 			if len(oks) != 1 {
@@ -40,7 +41,7 @@ func TestR10_SippRegisterWithoutKeepGetsNone(t *testing.T) {
 	p := startProxy(t)
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			s, msgs := sipp(t, tr.sipp, freePort(t), p.Addr(), "register_nokeep.xml", "-s", "bob")
+			s, msgs := sipp(t, tr.sipp, testnet.FreePort(t), p.Addr(), "register_nokeep.xml", "-s", "bob")
 			sippOK(t, s, msgs)
 			for _, m := range responses(received(t, msgs), "200") {
 				if ok, _ := keepOf(topVia(m)); ok {
@@ -58,7 +59,7 @@ func TestR10_SippRegisterWithoutKeepGetsNone(t *testing.T) {
 // (the proxy dials it through the sipgokeep adapter).
 func uas(t *testing.T, proxyAddr, sippTransport, uriTransport, scenario string) (*proc, string, string) {
 	t.Helper()
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	ruri := fmt.Sprintf("sip:bob@127.0.0.1:%d;transport=%s", port, uriTransport)
 	if uriTransport == "udp" {
 		r, msgs := sipp(t, sippTransport, port, proxyAddr, "register_uas.xml", "-s", "bob")
@@ -78,7 +79,7 @@ func TestR11_SippInviteThroughRecordRoutingProxyGetsKeepOn18xAnd200(t *testing.T
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			callee, calleeMsgs, ruri := uas(t, p.Addr(), tr.sipp, tr.uri, "uas_plain.xml")
-			caller, msgs := sipp(t, tr.sipp, freePort(t), p.Addr(), "uac_invite_keep.xml", "-key", "ruri", ruri)
+			caller, msgs := sipp(t, tr.sipp, testnet.FreePort(t), p.Addr(), "uac_invite_keep.xml", "-key", "ruri", ruri)
 			sippOK(t, caller, msgs)
 			sippOK(t, callee, calleeMsgs)
 			got := received(t, msgs)
@@ -113,7 +114,7 @@ func TestR17_SippPlantedKeepBelowTopNeverReachesCaller(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			callee, calleeMsgs, ruri := uas(t, p.Addr(), tr.sipp, tr.uri, "uas_plant.xml")
-			caller, msgs := sipp(t, tr.sipp, freePort(t), p.Addr(), "uac_invite_nofive.xml", "-key", "ruri", ruri)
+			caller, msgs := sipp(t, tr.sipp, testnet.FreePort(t), p.Addr(), "uac_invite_nofive.xml", "-key", "ruri", ruri)
 			sippOK(t, caller, msgs)
 			sippOK(t, callee, calleeMsgs)
 			n := 0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sipkeep/sipkeep/examples/edgeproxy/proxy"
+	"github.com/sipkeep/sipkeep/internal/testnet"
 )
 
 // Hot swap: a broken module written over the file is refused and the old one
@@ -39,7 +40,7 @@ func TestHotSwapOnModuleFileChange(t *testing.T) {
 	if g := p.Generation(); g != 1 {
 		t.Fatalf("broken module loaded: generation %d", g)
 	}
-	s, msgs := sipp(t, "u1", freePort(t), p.Addr(), "register_keep.xml", "-s", "carol")
+	s, msgs := sipp(t, "u1", testnet.FreePort(t), p.Addr(), "register_keep.xml", "-s", "carol")
 	sippOK(t, s, msgs)
 
 	// Same code, different bytes: append a wasm custom section (id 0,
@@ -53,6 +54,6 @@ func TestHotSwapOnModuleFileChange(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s, msgs = sipp(t, "u1", freePort(t), p.Addr(), "register_keep.xml", "-s", "alice")
+	s, msgs = sipp(t, "u1", testnet.FreePort(t), p.Addr(), "register_keep.xml", "-s", "alice")
 	sippOK(t, s, msgs)
 }

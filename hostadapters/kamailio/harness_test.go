@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipkeep/sipkeep/internal/testnet"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
 
@@ -108,26 +109,6 @@ func compileCache(t testing.TB) string {
 	return cacheDir
 }
 
-// freePort returns a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		u, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		u.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 func setDefine(cfg, name, value string) string {
 	re := regexp.MustCompile(`(?m)^#!define ` + regexp.QuoteMeta(name) + `( .*)?$`)
 	if !re.MatchString(cfg) {
@@ -189,7 +170,7 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	k := &kam{Port: freePort(t), Dir: dir, Log: filepath.Join(dir, "kamailio.log"), ctl: filepath.Join(dir, "ctl"), Options: o}
+	k := &kam{Port: testnet.FreePort(t), Dir: dir, Log: filepath.Join(dir, "kamailio.log"), ctl: filepath.Join(dir, "ctl"), Options: o}
 	k.Module = filepath.Join(dir, "sipkeep.wasm")
 	copyFile(t, testwasm.Path(t), k.Module)
 	script := filepath.Join(testwasm.ModuleRoot(), "hostadapters", "kamailio", "sipkeep_kamailio.py")
