@@ -11,4 +11,4 @@ edgeproxy-test: plugin
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 5m ./examples/edgeproxy/... ./hostadapters/sipgokeep/...
 
 edgeproxy-bench: plugin
-	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./examples/edgeproxy/
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchtime 3s -count 1 ./examples/edgeproxy/
