@@ -40,7 +40,7 @@ type Host struct {
 	// polVerNow mirrors polVer (stored under polMu) so a call checks its
 	// instance's policy without taking polMu, a lock every call shared.
 	polVerNow atomic.Uint64
-	fast   atomic.Pointer[fastPolicy]
+	fast      atomic.Pointer[fastPolicy]
 
 	fuelPerCall int64 // loop iterations a call may run (internal/interrupt)
 

@@ -78,7 +78,9 @@ func (g *generation) newInstance(ctx context.Context) (*instance, error) {
 			WithStartFunctions(abi.ExportInitialize).
 			WithStdout(newLineLogger(g.h.log, g.info.Number, "stdout")).
 			WithStderr(in.errw)
+		release := holdGC() // _initialize runs in wasm: see gchold.go
 		mod, err := g.runtime.InstantiateModule(ctx, g.compiled, cfg)
+		release()
 		if err != nil {
 			return nil, fmt.Errorf("instantiate: %w", err)
 		}

@@ -45,6 +45,10 @@ func (h *Host) swap(ctx context.Context, src source, reason string) error {
 	if old != nil {
 		rec.From = old.info.Number
 	}
+	// Every wasm call of the new generation's preparation (_initialize,
+	// the typed Configure, prewarming) runs with the GC held off: see
+	// gchold.go. The hold ends before the new generation is published.
+	release := holdGC()
 	g, err := h.load(ctx, src, h.nextGen)
 	if err == nil && old != nil {
 		// Be as ready as the old generation was: a swap must not make the
@@ -55,6 +59,7 @@ func (h *Host) swap(ctx context.Context, src source, reason string) error {
 			g, err = nil, fmt.Errorf("prewarm: %w", perr)
 		}
 	}
+	release()
 	rec.Took = time.Since(start)
 	if err != nil {
 		if len(src.bytes) > 0 {
