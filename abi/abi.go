@@ -50,13 +50,13 @@ const (
 type Feature uint64
 
 const (
-	FeatureReceiver     Feature = 1 << iota // sets keep=N on responses (RFC 6223 §4.4)
-	FeatureSender                           // inserts ;keep and drives keep-alives (§4.3)
-	FeatureSTUN                             // UDP keep-alives: STUN Binding (RFC 5626 §4.4.2)
-	FeatureCRLF                             // stream keep-alives: CRLFCRLF/CRLF (RFC 5626 §4.4.1)
-	FeatureDeadFlow                         // receiver reports flows whose keep-alives stopped
-	FeatureStripBelowTop                    // strips keep values below the top Via (§10, R17)
-	FeatureControlPlane                     // go-plugin typed calls: configure, describe, stats
+	FeatureReceiver      Feature = 1 << iota // sets keep=N on responses (RFC 6223 §4.4)
+	FeatureSender                            // inserts ;keep and drives keep-alives (§4.3)
+	FeatureSTUN                              // UDP keep-alives: STUN Binding (RFC 5626 §4.4.2)
+	FeatureCRLF                              // stream keep-alives: CRLFCRLF/CRLF (RFC 5626 §4.4.1)
+	FeatureDeadFlow                          // receiver reports flows whose keep-alives stopped
+	FeatureStripBelowTop                     // strips keep values below the top Via (§10, R17)
+	FeatureControlPlane                      // go-plugin typed calls: configure, describe, stats
 )
 
 // Has reports whether every bit of want is set in f.
