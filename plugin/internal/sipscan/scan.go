@@ -83,45 +83,15 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 			return ErrBadHeader // a fold with no header to continue
 		}
 		// One logical header line: this line and every folded one after
-		// it. lineEnd is written out here: in wasm every call costs more
-		// than the loop it would save.
+		// it, and its name (token LWS ':'). In wasm headerLine is
+		// assembly: see line_wasm.s.
 		start := i
-		e, next = n, n
-		j := i + bytes.IndexByte(b[i:], '\n')
-		if j >= i {
-			e, next = j, j+1
-			if e > i && b[e-1] == '\r' {
-				e--
-			}
-			for next < n && (b[next] == ' ' || b[next] == '\t') {
-				e, next = lineEnd(b, next)
-			}
-		}
+		var ne, c int
+		e, next, ne, c = headerLine(b, i)
 		if next == n && cut {
 			return ErrTooLarge // it might go on past the cap
 		}
-		// The name: token LWS ':'. (line and uint compares let the
-		// compiler drop the bounds checks, each a branch in wasm.)
 		line := b[:e]
-		ne := start
-		if start+16 <= len(line) {
-			// The usual name: letters, digits and '-' (all token bytes)
-			// right up to the colon, sixteen bytes tested at once.
-			k := nameRun8(le.Uint64(line[start:]))
-			if k == 8 {
-				k += nameRun8(le.Uint64(line[start+8:]))
-			}
-			if k < 16 && line[start+k] == ':' {
-				ne = start + k
-			}
-		}
-		for uint(ne) < uint(len(line)) && class[line[ne]]&cToken != 0 {
-			ne++
-		}
-		c := ne
-		for uint(c) < uint(len(line)) && class[line[c]]&cWS != 0 {
-			c++
-		}
 		if ne == start || uint(c) >= uint(len(line)) || line[c] != ':' {
 			if e == n && ne > start && c == e {
 				return ErrTruncated // "Via" or "Via " cut before its colon
