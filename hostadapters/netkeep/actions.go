@@ -39,12 +39,12 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 	case abi.ActFlowFailed:
 		k.cnt.failed.Add(1)
 		log.Warn("sipkeep: flow failed", "reason", a.Reason.String())
+		k.emit(f, a) // why first; the close that follows reports Closed
 		if f.Transport.Stream() {
 			if c := k.streamFor(f); c != nil {
 				_ = c.Close()
 			}
 		}
-		k.emit(f, a)
 	case abi.ActFlowDead:
 		k.cnt.dead.Add(1)
 		log.Info("sipkeep: flow dead (no keep-alives)", "reason", a.Reason.String())

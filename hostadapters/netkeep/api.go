@@ -45,4 +45,7 @@ type Forgetter interface {
 type FlowEvent struct {
 	Flow   host.Flow
 	Action abi.Action // Kind says what happened, Reason why
+	// Closed: the stream closed (either side); Action is zero. Whatever was
+	// registered over the flow can no longer be reached through it.
+	Closed bool
 }

@@ -139,6 +139,9 @@ func (k *Keeper) removeStream(c *Conn) {
 			f.Forget(c.flow)
 		}
 	}
+	if k.events != nil {
+		k.events(FlowEvent{Flow: c.flow, Closed: true})
+	}
 }
 
 func (k *Keeper) addLocal(a netip.AddrPort) {

@@ -296,7 +296,8 @@ func assertNoMoreBytes(t *testing.T, c net.Conn) {
 // A closed stream's flow is forgotten by the handler at once: nothing is
 // left to keep alive on it.
 func TestClosedStreamIsForgotten(t *testing.T) {
-	_, h, _, _, conns := streamServer(t, "127.0.0.1")
+	var events []FlowEvent
+	_, h, _, _, conns := streamServer(t, "127.0.0.1", WithEvents(func(e FlowEvent) { events = append(events, e) }))
 	srv := <-conns
 	flow := srv.(*Conn).Flow()
 	srv.Close()
@@ -304,5 +305,9 @@ func TestClosedStreamIsForgotten(t *testing.T) {
 	defer h.mu.Unlock()
 	if len(h.forgotten) != 1 || h.forgotten[0] != flow {
 		t.Fatalf("forgotten %v, want [%v]", h.forgotten, flow)
+	}
+	// ...and the application hears of it once.
+	if len(events) != 1 || !events[0].Closed || events[0].Flow != flow {
+		t.Fatalf("events %+v, want one Closed event for %v", events, flow)
 	}
 }

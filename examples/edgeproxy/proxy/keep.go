@@ -54,15 +54,15 @@ func newKeep(ctx context.Context, p *Proxy) (*keep, error) {
 	return k, nil
 }
 
-// onEvent: a flow whose keep-alives failed or stopped is dead; drop the
-// bindings registered over it so requests are not sent into it (RFC 5626
-// §5.3), and let the UA re-register.
+// onEvent: a flow whose keep-alives failed or stopped, or a stream that
+// closed, is dead; drop the bindings registered over it so requests are not
+// sent into it (RFC 5626 §5.3), and let the UA re-register.
 func (k *keep) onEvent(ev netkeep.FlowEvent) {
-	switch ev.Action.Kind {
-	case abi.ActFlowFailed, abi.ActFlowDead:
+	switch {
+	case ev.Closed, ev.Action.Kind == abi.ActFlowFailed, ev.Action.Kind == abi.ActFlowDead:
 		f := Flow{Transport: ev.Flow.Transport.String(), Remote: ev.Flow.Remote.String()}
 		n := k.p.loc.RemoveFlow(f)
-		k.p.log.Info("flow lost", "action", ev.Action.Kind, "reason", ev.Action.Reason, "transport", f.Transport, "remote", f.Remote, "bindings_dropped", n)
+		k.p.log.Info("flow lost", "closed", ev.Closed, "action", ev.Action.Kind, "reason", ev.Action.Reason, "transport", f.Transport, "remote", f.Remote, "bindings_dropped", n)
 	}
 }
 
