@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
@@ -93,22 +94,10 @@ func checkExport(fns map[string]api.FunctionDefinition, name string, want signat
 		return fmt.Errorf("export %s: missing, want %v", name, want)
 	}
 	have := signature{def.ParamTypes(), def.ResultTypes()}
-	if !sameTypes(have.params, want.params) || !sameTypes(have.results, want.results) {
+	if !slices.Equal(have.params, want.params) || !slices.Equal(have.results, want.results) {
 		return fmt.Errorf("export %s: want %v, have %v", name, want, have)
 	}
 	return nil
-}
-
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // moduleFacts are what an instance reports about itself after _initialize.

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/sipkeep/sipkeep/internal/testwasm"
 	"net"
 	"os"
 	"strconv"
@@ -28,7 +29,7 @@ import (
 func BenchmarkEdgeProxy(b *testing.B) {
 	bin := buildBinary(b)
 	plain, plainAddr, _ := runBinary(b, bin, "--log-level", "warn")
-	keep, keepAddr, _ := runBinary(b, bin, "--log-level", "warn", "--wasm", wasm(b), "--watch=false")
+	keep, keepAddr, _ := runBinary(b, bin, "--log-level", "warn", "--wasm", testwasm.Path(b), "--watch=false")
 
 	b.Run("REGISTER/plain", func(b *testing.B) { benchRegister(b, plain, plainAddr) })
 	b.Run("REGISTER/sipkeep", func(b *testing.B) { benchRegister(b, keep, keepAddr) })

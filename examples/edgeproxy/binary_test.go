@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/sipkeep/sipkeep/internal/testnet"
+	"github.com/sipkeep/sipkeep/internal/testwasm"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +62,7 @@ func TestBinary_RunRegisterMetricsReloadStop(t *testing.T) {
 		t.Fatalf("--help: %v\n%s", err, out)
 	}
 
-	p, sipAddr, metricsAddr := runBinary(t, bin, "--wasm", wasm(t), "--watch=false")
+	p, sipAddr, metricsAddr := runBinary(t, bin, "--wasm", testwasm.Path(t), "--watch=false")
 	s, msgs := sipp(t, "u1", testnet.FreePort(t), sipAddr, "register_keep.xml", "-s", "alice")
 	sippOK(t, s, msgs)
 
@@ -105,7 +106,7 @@ func TestBinary_ConfigFileAndFlagOverride(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(`{"keep": {"seconds": 45, "floor_seconds": 10, "ceiling_seconds": 3600, "receiver": true, "sender": true}, "record_route": false}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, sipAddr, _ := runBinary(t, bin, "--wasm", wasm(t), "--watch=false", "--config", cfg, "--keep", "40")
+	_, sipAddr, _ := runBinary(t, bin, "--wasm", testwasm.Path(t), "--watch=false", "--config", cfg, "--keep", "40")
 	s, msgs := sipp(t, "u1", testnet.FreePort(t), sipAddr, "register_nokeep.xml", "-s", "alice")
 	sippOK(t, s, msgs)
 	// register_keep.xml wants 30; check 40 by hand from a keep REGISTER.

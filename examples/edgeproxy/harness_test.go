@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/sipkeep/sipkeep/internal/testwasm"
 	"io"
 	"log/slog"
 	"os"
@@ -25,44 +26,6 @@ import (
 // The tests run real peers (sipp, baresip) and the real binary against the
 // proxy on 127.0.0.1 only. Every process is started by the test and stopped
 // by its PID in t.Cleanup, also when the test fails.
-
-var (
-	wasmOnce sync.Once
-	wasmFile string
-	wasmErr  error
-)
-
-// wasm returns the plugin module: $SIPKEEP_WASM (make test sets it), else
-// one built once for this test binary.
-func wasm(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv("SIPKEEP_WASM"); p != "" {
-		return p
-	}
-	wasmOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "edgeproxy-wasm")
-		if err != nil {
-			wasmErr = err
-			return
-		}
-		wasmFile = filepath.Join(dir, "sipkeep.wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", wasmFile, "./plugin")
-		cmd.Dir = repoRoot()
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			wasmErr = fmt.Errorf("build plugin: %v\n%s", err, out)
-		}
-	})
-	if wasmErr != nil {
-		t.Fatal(wasmErr)
-	}
-	return wasmFile
-}
-
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
 
 func testdata(name string) string {
 	_, file, _, _ := runtime.Caller(0)
@@ -85,7 +48,7 @@ func startProxy(t testing.TB, opts ...proxyOpt) *proxy.Proxy {
 	t.Helper()
 	cfg := proxy.Defaults()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Wasm = wasm(t)
+	cfg.Wasm = testwasm.Path(t)
 	cfg.Watch = false
 	for _, o := range opts {
 		o(&cfg)

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"github.com/sipkeep/sipkeep/internal/testwasm"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // keeps serving; a good one is loaded (host WithWatch) and grants keep=30.
 func TestHotSwapOnModuleFileChange(t *testing.T) {
 	need(t, "sipp")
-	orig, err := os.ReadFile(wasm(t))
+	orig, err := os.ReadFile(testwasm.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}

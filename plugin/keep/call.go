@@ -1,6 +1,8 @@
 package keep
 
 import (
+	"bytes"
+
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/plugin/internal/sipscan"
 )
@@ -200,7 +202,7 @@ func (p *Plugin) encode(c *call) int32 {
 		rl := c.rec.encode(out[off:])
 		// After on_timer the record is always returned, so that the host
 		// re-arms the flow's timer even when nothing was due yet.
-		if !c.hadRecord || c.entry == entryTimer || !equal(out[off:off+rl], c.in.Record) {
+		if !c.hadRecord || c.entry == entryTimer || !bytes.Equal(out[off:off+rl], c.in.Record) {
 			h.Flags = abi.OutRecordChanged
 			h.RecordLen = rl
 			off += rl
@@ -211,16 +213,4 @@ func (p *Plugin) encode(c *call) int32 {
 	p.stats.edits += uint64(c.ne)
 	p.stats.actions += uint64(c.na)
 	return int32(off)
-}
-
-func equal(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
