@@ -105,8 +105,7 @@ func (r *record) empty() bool {
 func (r *record) decode(b []byte) bool {
 	// Bindings past n are never read: clearing the whole array (1.3 KB) on
 	// every call would cost more than the rest of a timer call in wasm.
-	r.send.reset()
-	r.recv, r.n = recvState{}, 0
+	r.clear()
 	if len(b) == 0 {
 		return true
 	}
@@ -146,7 +145,7 @@ func (r *record) decode(b []byte) bool {
 	return true
 }
 
-// clear empties the record.
+// clear empties the record (the binding array past n is never read).
 func (r *record) clear() {
 	r.send.reset()
 	r.recv, r.n = recvState{}, 0
