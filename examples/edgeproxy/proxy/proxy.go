@@ -111,11 +111,13 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}
 	p.ad = sipgokeep.New(p.ua, adOpts...)
 
-	p.srv.OnRegister(p.onRegister)
-	p.srv.OnAck(p.onAck)
-	p.srv.OnCancel(p.onCancel)
-	p.srv.OnOptions(p.onOptions)
-	p.srv.OnNoRoute(p.onRequest)
+	// sipgokeep.Handler: each handler ends in a plugin call (the response
+	// or the forwarded request is written through netkeep); see its doc.
+	p.srv.OnRegister(sipgokeep.Handler(p.onRegister))
+	p.srv.OnAck(sipgokeep.Handler(p.onAck))
+	p.srv.OnCancel(sipgokeep.Handler(p.onCancel))
+	p.srv.OnOptions(sipgokeep.Handler(p.onOptions))
+	p.srv.OnNoRoute(sipgokeep.Handler(p.onRequest))
 
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p.stop = stop
