@@ -79,11 +79,19 @@ func (k *keep) close() {
 }
 
 // isRegisterResponse reports whether a response answers a REGISTER (its
-// CSeq method), which this proxy, being the registrar, answers itself.
+// CSeq method), which this proxy, being the registrar, answers itself. It
+// runs on every response written, so it walks the lines in place.
 func isRegisterResponse(msg []byte) bool {
-	for _, line := range bytes.Split(msg, []byte("\r\n")) {
+	for rest := msg; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(line) == 0 {
-			return false
+			return false // end of the headers
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if ok && bytes.EqualFold(bytes.TrimSpace(name), []byte("CSeq")) {
