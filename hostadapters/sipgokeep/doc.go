@@ -15,6 +15,7 @@
 //	go ad.ListenAndServe(ctx, srv, "udp", "127.0.0.1:5060")
 //	go ad.ListenAndServe(ctx, srv, "tcp", "127.0.0.1:5060")
 //	// forwarding: cli.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia, ad.ClientRequestFlow)
+//	srv.OnInvite(sipgokeep.Handler(onInvite)) // see Handler: a cheaper stack for the plugin call
 //
 // # Which layer does what, and why
 //
