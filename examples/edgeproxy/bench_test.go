@@ -25,7 +25,11 @@ import (
 //   - STUN and CRLF: keep-alives answered per second, and per CPU-second
 //     of the proxy process ("per core").
 //
-// go test -run '^$' -bench EdgeProxy ./examples/edgeproxy  (about 30 s)
+// BenchmarkEdgeProxySipp (sippbench_test.go) measures the same REGISTER
+// rate with sipp as the client, over UDP and TCP.
+//
+// go test -run '^$' -bench EdgeProxy ./examples/edgeproxy  (about 30 s;
+// with BenchmarkEdgeProxySipp, which the pattern matches too, about 50 s)
 func BenchmarkEdgeProxy(b *testing.B) {
 	bin := buildBinary(b)
 	plain, plainAddr, _ := runBinary(b, bin, "--log-level", "warn")
