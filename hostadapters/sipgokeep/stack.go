@@ -16,7 +16,7 @@ import (
 // every frame on it, ~25 of sipgo's by then, on every message. Growing it
 // at the top of the handler, while it is shallow, copies a handful. On the
 // edge proxy's REGISTER load this took ~4 µs of CPU off each REGISTER
-// (BENCHMARKS.md); without a plugin it costs one 6 KB zeroing.
+// (BENCHMARKS.md); without a plugin it costs one 12 KB zeroing.
 func Handler(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		growStack()
@@ -24,9 +24,12 @@ func Handler(h sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
-// stackPad is sized so the stack reaches 8 KB, which the measured write
-// path fits in; a goroutine whose stack is already larger is not affected.
-const stackPad = 6 << 10
+// stackPad is sized so the stack reaches 16 KB (the largest size the
+// runtime keeps in its per-P stack cache): the edge proxy's write path
+// outgrew 8 KB (a uprobe on runtime.morestack still caught growths in
+// host.(*instance).invoke with a 6 KB pad). A goroutine whose stack is
+// already larger is not affected.
+const stackPad = 12 << 10
 
 // growStack has a frame of stackPad bytes: calling it grows the stack (once)
 // to fit. The frame must really be used, or the compiler drops it.
