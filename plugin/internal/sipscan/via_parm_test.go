@@ -1,0 +1,165 @@
+package sipscan
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// checkViaParm compares viaParm (assembly in wasm) with viaParmGo for b
+// from start i, and returns the code for the tallies of the random test.
+func checkViaParm(t *testing.T, b []byte, i int) int {
+	t.Helper()
+	st, start, end, next, ks, kne, kvs, kve, ke := viaParm(b, i)
+	wst, wstart, wend, wnext, wks, wkne, wkvs, wkve, wke := viaParmGo(b, i)
+	if st != wst || start != wstart || end != wend || next != wnext ||
+		ks != wks || kne != wkne || kvs != wkvs || kve != wkve || ke != wke {
+		t.Fatalf("viaParm(%q, %d) = %#x, %d, %d, %d, keep %d %d %d %d %d;\n"+
+			"Go: %#x, %d, %d, %d, keep %d %d %d %d %d",
+			b, i, st, start, end, next, ks, kne, kvs, kve, ke,
+			wst, wstart, wend, wnext, wks, wkne, wkvs, wkve, wke)
+	}
+	return st & viaCode
+}
+
+// viaParmBases are Via values (or lists) that reach every branch of the
+// grammar: IPv4, IPv6, hostnames, ports with LWS, valueless and empty
+// parameters, quoted values with escapes, every kind of keep, folds.
+var viaParmBases = []string{
+	"SIP/2.0/UDP 127.0.0.1:53788;branch=z9hG4bK-b1-1;keep",
+	"SIP/2.0/TCP [2001:db8::1]:5060;keep=30;received=192.0.2.1;rport=5060",
+	`SIP / 2.0 / UDP host.example.com : 5060 ; KEEP = 1 ; x = "a\"b,c" , SIP/2.0/TLS h;keep;keep=2`,
+	" \t SIP/2.0/WSS my_host.;keep=;lr;x=\"\\\\\";keep=99999999999, SIP/2.0/UDP [::1]",
+	"SIP/2.0/UDP h;keep=\"30\";Keep\r\n ;branch=z9hG4bKabcdefghijklmnopqrstuvwxyz0123456789,x",
+	"SIP/2.0/\r\n UDP a\n ;keep\r\n =\r\n 30\r\n ;rport , SIP/2.0/UDP b;keep=7 \t",
+	"SIP/2.0/UDP h;received=2001:db8::9;x=\xc3\xa9/@=;keep=abc;keep-x;kee;xkeep",
+}
+
+// TestViaParmEquivalence runs the assembly against the Go version (in
+// wasm; natively both are the Go version): every truncation of the bases
+// from every start, every byte value in every position (cut there and
+// whole), then values from a generator that follows the grammar and
+// breaks it now and then.
+func TestViaParmEquivalence(t *testing.T) {
+	for _, base := range viaParmBases {
+		// The bytes past a cut stay in the backing array: an assembly
+		// that reads past len(b) would differ from the Go version.
+		buf := []byte(base)
+		for l := 0; l <= len(buf); l++ {
+			for i := 0; i <= l; i++ {
+				checkViaParm(t, buf[:l], i)
+			}
+		}
+		starts := []int{0}
+		if c := strings.IndexByte(base, ','); c >= 0 {
+			starts = append(starts, c+1)
+		}
+		for p := 0; p < len(buf); p++ {
+			orig := buf[p]
+			for v := 0; v < 256; v++ {
+				buf[p] = byte(v)
+				for _, i := range starts {
+					checkViaParm(t, buf, i)
+					checkViaParm(t, buf[:p+1], i)
+				}
+			}
+			buf[p] = orig
+		}
+	}
+
+	r := rand.New(rand.NewPCG(3, 4))
+	n := 300000
+	if testing.Short() {
+		n = 30000
+	}
+	var codes [viaCode + 1]int
+	keeps := 0
+	for k := 0; k < n; k++ {
+		b := randomVia(r)
+		codes[checkViaParm(t, b, 0)]++
+		if _, _, _, _, ks, _, _, _, _ := viaParmGo(b, 0); ks != 0 {
+			keeps++
+		}
+		if len(b) > 0 {
+			checkViaParm(t, b[:r.IntN(len(b))], 0)
+		}
+	}
+	t.Logf("random values: %d last, %d more, %d junk, %d empty, %d bad, %d truncated; %d with keep",
+		codes[viaLast], codes[viaMore], codes[viaJunk], codes[viaEmpty], codes[viaBad], codes[viaTrunc], keeps)
+}
+
+// randomVia builds a Via value (sometimes a list) from the grammar's
+// pieces, with LWS and folds in every place SWS allows them, then
+// replaces, inserts or deletes a few bytes in one value out of four.
+func randomVia(r *rand.Rand) []byte {
+	pick := func(s ...string) string { return s[r.IntN(len(s))] }
+	sws := func() string {
+		if r.IntN(3) > 0 {
+			return ""
+		}
+		return pick(" ", "\t", "  ", "\r\n ", "\n\t", " \r\n  ")
+	}
+	var sb strings.Builder
+	for v, nv := 0, 1+r.IntN(3)/2; v < nv; v++ {
+		if v > 0 {
+			sb.WriteString(sws() + "," + sws())
+		}
+		sb.WriteString(sws())
+		sb.WriteString(pick("SIP", "sip", "X-1"))
+		sb.WriteString(sws() + "/" + sws() + pick("2.0", "3") + sws() + "/" + sws())
+		sb.WriteString(pick("UDP", "TCP", "TLS", "WSS", "SCTP"))
+		sb.WriteString(pick(" ", "\t", "\r\n ", "  "))
+		sb.WriteString(pick("127.0.0.1", "host.example.com", "h", "my_host.", "[2001:db8::1]", "[::1]", "[::ffff:192.0.2.1]", "a-b.c"))
+		if r.IntN(2) == 0 {
+			sb.WriteString(sws() + ":" + sws() + pick("5060", "1", "65535", "0"))
+		}
+		for p, np := 0, r.IntN(5); p < np; p++ {
+			sb.WriteString(sws() + ";" + sws())
+			sb.WriteString(pick("keep", "KEEP", "Keep", "kEeP", "branch", "received", "rport", "lr", "x", "kee", "keepa", "keep-", "k!%*_+`'~"))
+			if r.IntN(3) == 0 {
+				continue
+			}
+			sb.WriteString(sws() + "=" + sws())
+			switch r.IntN(6) {
+			case 0:
+				sb.WriteString(pick("", "0", "30", "0030", "4294967295", "4294967296", "99999999999999999999"))
+			case 1:
+				sb.WriteString(pick("z9hG4bK-b1-1", "z9hG4bK776asdhds", "192.0.2.1", "2001:db8::9", "abc", "-1"))
+			case 2:
+				sb.WriteString("z9hG4bK")
+				for k, nk := 0, r.IntN(40); k < nk; k++ {
+					sb.WriteByte(pick("a", "Z", "9", "-", ".", "/", "@", "=", "\xc3", "\xa9")[0])
+				}
+			default:
+				sb.WriteByte('"')
+				for k, nk := 0, r.IntN(12); k < nk; k++ {
+					sb.WriteString(pick("a", " ", ",", ";", "\\\"", "\\\\", "\\", "\r\n ", "=", "\xff"))
+				}
+				if r.IntN(8) > 0 {
+					sb.WriteByte('"')
+				}
+			}
+		}
+	}
+	sb.WriteString(sws())
+	b := []byte(sb.String())
+	if r.IntN(4) == 0 {
+		const alphabet = "aZ9-.!_:;,=\"\\[]/ \t\r\n\x00\x7f\x80\xff"
+		for m, nm := 0, 1+r.IntN(3); m < nm && len(b) > 0; m++ {
+			p := r.IntN(len(b))
+			c := alphabet[r.IntN(len(alphabet))]
+			if r.IntN(8) == 0 {
+				c = byte(r.IntN(256))
+			}
+			switch r.IntN(3) {
+			case 0:
+				b[p] = c
+			case 1:
+				b = append(b[:p], append([]byte{c}, b[p:]...)...)
+			default:
+				b = append(b[:p], b[p+1:]...)
+			}
+		}
+	}
+	return b
+}

@@ -1,0 +1,407 @@
+#include "go_asm.h"
+#include "textflag.h"
+
+// func viaParm(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int)
+//
+// viaParmGo step for step; the comments name its variables.
+//
+// R0 base, R1 n, R2 i, R3 j, R4 k, R5 &class, R6 st, R7 ns, R8 ne,
+// R9 pe, R10 vs, R11 ve, R12 flags, R13 x (a byte or a word), R14 scratch.
+
+// AT(r): b[r] as an i64 (the caller has checked r < n).
+#define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
+
+// RUN(r, c): advance r while r < n and b[r] is in class c.
+#define RUN(r, c) \
+	Block; Loop; \
+	Get r; Get R1; I64GeU; BrIf $1; \
+	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz; BrIf $1; \
+	Get r; I64Const $1; I64Add; Set r; \
+	Br $0; \
+	End; End
+
+// DONE(code): return st | code (the other results are stored as found).
+#define DONE(code) Get R6; I64Const $code; I64Or; Set R6; MOVD R6, st+32(FP); RET
+
+// EXPECT(r, c): unless r < n and b[r] == c, the value is bad.
+#define EXPECT(r, c) \
+	Block; Block; \
+	Get r; Get R1; I64GeU; BrIf $0; \
+	AT(r); I64Const $c; I64Eq; BrIf $1; \
+	End; DONE(const_viaBad); End
+
+// TOKEN: the token at i (not empty), i past it.
+#define TOKEN \
+	Get R2; Set R3; \
+	RUN(R2, const_cToken); \
+	Get R2; Get R3; I64Eq; If; DONE(const_viaBad); End
+
+// SLASH: SWS "/" SWS from i.
+#define SLASH \
+	RUN(R2, const_cWS); \
+	EXPECT(R2, 47); \
+	Get R2; I64Const $1; I64Add; Set R2; \
+	RUN(R2, const_cWS)
+
+// ZERO(c): the high bit of every byte of x that equals c (see valueRun8).
+#define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
+
+TEXT ·viaParm(SB), NOSPLIT, $0-104
+	MOVD b_base+0(FP), R0
+	MOVD b_len+8(FP), R1
+	MOVD i+24(FP), R2
+	MOVD $·class(SB), R5
+	// Results a path does not reach read 0, as in viaParmGo.
+	I64Const $0
+	Set R6
+	MOVD R6, start+40(FP)
+	MOVD R6, end+48(FP)
+	MOVD R6, next+56(FP)
+	MOVD R6, ks+64(FP)
+	MOVD R6, kne+72(FP)
+	MOVD R6, kvs+80(FP)
+	MOVD R6, kve+88(FP)
+	MOVD R6, ke+96(FP)
+
+	RUN(R2, const_cWS)
+	Get R2
+	Get R1
+	I64GeU
+	If
+		DONE(const_viaEmpty)
+	End
+	MOVD R2, start+40(FP)
+
+	// sent-protocol
+	TOKEN
+	SLASH
+	TOKEN
+	SLASH
+	TOKEN
+
+	// LWS is mandatory between transport and host.
+	Get R2
+	Set R3
+	RUN(R3, const_cWS)
+	Get R3
+	Get R2
+	I64Eq
+	Get R3
+	Get R1
+	I64GeU
+	I32Or
+	If
+		DONE(const_viaBad)
+	End
+	Get R3
+	Set R2
+
+	// host
+	AT(R2)
+	I64Const $91 // '['
+	I64Eq
+	If
+		Get R2
+		I64Const $1
+		I64Add
+		Set R3
+		RUN(R3, const_cV6)
+		Get R3
+		Get R2
+		I64Const $1
+		I64Add
+		I64Eq
+		If
+			DONE(const_viaBad)
+		End
+		EXPECT(R3, 93) // ']'
+		Get R3
+		I64Const $1
+		I64Add
+		Set R2
+	Else
+		RUN(R3, const_cHost)
+		Get R3
+		Get R2
+		I64Eq
+		If
+			DONE(const_viaBad)
+		End
+		Get R3
+		Set R2
+	End
+
+	// [ COLON port ]
+	Get R2
+	Set R3
+	RUN(R3, const_cWS)
+	Block
+		Get R3
+		Get R1
+		I64GeU
+		BrIf $0
+		AT(R3)
+		I64Const $58 // ':'
+		I64Ne
+		BrIf $0
+		Get R3
+		I64Const $1
+		I64Add
+		Set R3
+		RUN(R3, const_cWS)
+		Get R3
+		Set R4
+		RUN(R4, const_cDigit)
+		Get R4
+		Get R3
+		I64Eq
+		If
+			DONE(const_viaBad)
+		End
+		Get R4
+		Set R2
+	End
+
+	// *( SEMI via-params )
+	Block
+	Loop
+		Get R2
+		Set R3
+		RUN(R3, const_cWS)
+		Get R3
+		Get R1
+		I64GeU
+		BrIf $1
+		AT(R3)
+		I64Const $59 // ';'
+		I64Ne
+		BrIf $1
+		Get R3
+		I64Const $1
+		I64Add
+		Set R3
+		RUN(R3, const_cWS)
+		Get R3
+		Set R7
+		RUN(R3, const_cToken)
+		Get R3
+		Get R7
+		I64Eq
+		If
+			DONE(const_viaBad)
+		End
+		Get R3
+		Tee R8
+		Set R9
+		I64Const $0
+		Tee R10
+		Tee R11
+		Set R12
+		RUN(R3, const_cWS)
+
+		Block // [ '=' value ]
+			Get R3
+			Get R1
+			I64GeU
+			BrIf $0
+			AT(R3)
+			I64Const $61 // '='
+			I64Ne
+			BrIf $0
+			I64Const $const_viaKeepEq
+			Set R12
+			Get R3
+			I64Const $1
+			I64Add
+			Tee R3
+			Set R9
+			RUN(R3, const_cWS)
+			Get R3
+			Tee R10
+			Set R11
+			Get R3
+			Get R1
+			I64GeU
+			BrIf $0
+			AT(R3)
+			I64Const $34 // '"'
+			I64Eq
+			If
+				// quoted-string: each '\\' takes the byte after it,
+				// so the first '"' not taken closes (skipQuoted).
+				Get R3
+				I64Const $1
+				I64Add
+				Set R4
+				Block
+				Loop
+					Get R4
+					Get R1
+					I64GeU
+					If
+						DONE(const_viaTrunc)
+					End
+					AT(R4)
+					Tee R13
+					I64Const $34
+					I64Eq
+					BrIf $1
+					Get R4
+					Get R13
+					I64Const $92 // '\\'
+					I64Eq
+					I64ExtendI32U
+					I64Const $1
+					I64Add
+					I64Add
+					Set R4
+					Br $0
+				End
+				End
+				Get R4
+				I64Const $1
+				I64Add
+				Tee R11
+				Set R9
+				Get R12
+				I64Const $const_viaKeepQuoted
+				I64Or
+				Set R12
+			Else
+				// token value: the cValue run, eight bytes at a time
+				// while eight remain (valueRun8), then byte by byte.
+				Get R3
+				Set R4
+				Block // run found
+				Block // fewer than eight left
+				Loop
+					Get R4
+					I64Const $8
+					I64Add
+					Get R1
+					I64GtU
+					BrIf $1
+					Get R0
+					Get R4
+					I64Add
+					I32WrapI64
+					I64Load $0
+					Set R13
+					Get R13
+					I64Const $0x2121212121212121
+					I64Sub
+					Get R13
+					I64Const $-1
+					I64Xor
+					I64And
+					ZERO(0x3b3b3b3b3b3b3b3b) // ';'
+					I64Or
+					ZERO(0x2c2c2c2c2c2c2c2c) // ','
+					I64Or
+					ZERO(0x2222222222222222) // '"'
+					I64Or
+					ZERO(0x7f7f7f7f7f7f7f7f) // DEL
+					I64Or
+					I64Const $-9187201950435737472 // 0x8080808080808080
+					I64And
+					Tee R14
+					I64Eqz
+					If
+						Get R4
+						I64Const $8
+						I64Add
+						Set R4
+						Br $1
+					End
+					Get R4
+					Get R14
+					I64Ctz
+					I64Const $3
+					I64ShrU
+					I64Add
+					Set R4
+					Br $2
+				End
+				End
+				RUN(R4, const_cValue)
+				End
+				Get R4
+				Get R3
+				I64GtU
+				If
+					Get R4
+					Tee R11
+					Set R9
+				End
+			End
+		End
+		Get R9
+		Set R2
+
+		// keep: four bytes that OR 0x20 to "keep" (each letter has bit
+		// 0x20 set, so only it and its upper case do).
+		Get R8
+		Get R7
+		I64Sub
+		I64Const $4
+		I64Eq
+		If
+			Get R0
+			Get R7
+			I64Add
+			I32WrapI64
+			I32Load $0
+			I32Const $0x20202020
+			I32Or
+			I32Const $0x7065656b // "keep", little-endian
+			I32Eq
+			If
+				Get R6
+				I64Const $const_viaKeep
+				I64And
+				I64Eqz
+				If
+					Get R6
+					I64Const $const_viaKeep
+					I64Or
+					Get R12
+					I64Or
+					Set R6
+					MOVD R7, ks+64(FP)
+					MOVD R8, kne+72(FP)
+					MOVD R10, kvs+80(FP)
+					MOVD R11, kve+88(FP)
+					MOVD R9, ke+96(FP)
+				Else
+					Get R6
+					I64Const $const_viaKeepAgain
+					I64Or
+					Set R6
+				End
+			End
+		End
+		Br $0
+	End
+	End
+
+	// Only LWS, then ',' or the end, may follow.
+	MOVD R2, end+48(FP)
+	RUN(R2, const_cWS)
+	Get R2
+	Get R1
+	I64GeU
+	If
+		DONE(const_viaLast)
+	End
+	AT(R2)
+	I64Const $44 // ','
+	I64Ne
+	If
+		DONE(const_viaJunk)
+	End
+	Get R2
+	I64Const $1
+	I64Add
+	Set R2
+	MOVD R2, next+56(FP)
+	DONE(const_viaMore)
