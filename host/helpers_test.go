@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/sipkeep/sipkeep/abi"
-	"github.com/sipkeep/sipkeep/abi/proto"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 	"github.com/sipkeep/sipkeep/plugin/keep"
 )
@@ -70,22 +69,7 @@ func readFile(tb testing.TB, p string) []byte {
 }
 
 // nativeKeep runs plugin/keep natively.
-func nativeKeep() (abi.Guest, proto.Control) {
-	p := keep.New()
-	return p, nativeControl{p}
-}
-
-type nativeControl struct{ p *keep.Plugin }
-
-func (c nativeControl) Configure(_ context.Context, r *proto.ConfigureRequest) (*proto.ConfigureReply, error) {
-	return keep.ConfigureFromProto(c.p, r), nil
-}
-func (c nativeControl) Describe(context.Context, *proto.DescribeRequest) (*proto.DescribeReply, error) {
-	return keep.Describe(), nil
-}
-func (c nativeControl) Stats(context.Context, *proto.StatsRequest) (*proto.StatsReply, error) {
-	return c.p.StatsProto(), nil
-}
+var nativeKeep NativeGuestFactory = keep.Native
 
 func flowN(i int) Flow {
 	return Flow{

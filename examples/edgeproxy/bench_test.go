@@ -22,6 +22,10 @@ import (
 //   - REGISTER/plain and REGISTER/sipkeep: registers/s answered by the
 //     registrar without and with the plugin (same REGISTER, with ;keep),
 //     closed loop, 16 concurrent UDP clients;
+//   - REGISTER/native-plugin: the same with the plugin's logic compiled
+//     into the proxy (--native-plugin) instead of run as wasm, which splits
+//     sipkeep's cost into what wasm adds and what the rest of the path
+//     (netkeep, host, stores) costs;
 //   - STUN and CRLF: keep-alives answered per second, and per CPU-second
 //     of the proxy process ("per core").
 //
@@ -34,9 +38,11 @@ func BenchmarkEdgeProxy(b *testing.B) {
 	bin := buildBinary(b)
 	plain, plainAddr, _ := runBinary(b, bin, "--log-level", "warn")
 	keep, keepAddr, _ := runBinary(b, bin, "--log-level", "warn", "--wasm", testwasm.Path(b), "--watch=false")
+	native, nativeAddr, _ := runBinary(b, bin, "--log-level", "warn", "--native-plugin")
 
 	b.Run("REGISTER/plain", func(b *testing.B) { benchRegister(b, plain, plainAddr) })
 	b.Run("REGISTER/sipkeep", func(b *testing.B) { benchRegister(b, keep, keepAddr) })
+	b.Run("REGISTER/native-plugin", func(b *testing.B) { benchRegister(b, native, nativeAddr) })
 	b.Run("STUN/sipkeep", func(b *testing.B) { benchSTUN(b, keep, keepAddr) })
 	b.Run("CRLF/sipkeep", func(b *testing.B) { benchCRLF(b, keep, keepAddr) })
 }

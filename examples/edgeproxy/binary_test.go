@@ -131,3 +131,13 @@ func waitFor(t testing.TB, d time.Duration, cond func() bool, p *proc) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// --native-plugin (the plugin's logic compiled in, for measuring what wasm
+// costs) makes the same decision as the module: keep=30 granted.
+func TestBinary_NativePlugin(t *testing.T) {
+	need(t, "sipp")
+	bin := buildBinary(t)
+	_, sipAddr, _ := runBinary(t, bin, "--native-plugin")
+	s, msgs := sipp(t, "u1", testnet.FreePort(t), sipAddr, "register_keep.xml", "-s", "alice")
+	sippOK(t, s, msgs)
+}

@@ -45,6 +45,10 @@ type Config struct {
 	Wasm  string `json:"wasm"`
 	Watch bool   `json:"watch"`
 	Keep  Keep   `json:"keep"`
+	// NativePlugin runs the plugin's logic compiled into the proxy instead
+	// of a wasm module (Wasm is then ignored): the same decisions without
+	// the sandbox or hot swap. It exists to measure what wasm costs.
+	NativePlugin bool `json:"native_plugin"`
 
 	// Metrics is host:port of the Prometheus endpoint (/metrics); empty: off.
 	Metrics string `json:"metrics"`
@@ -99,6 +103,9 @@ func (k Keep) Policy() *proto.Policy {
 	}
 }
 
+// sipkeep reports whether the proxy runs the plugin.
+func (c *Config) sipkeep() bool { return c.Wasm != "" || c.NativePlugin }
+
 // Validate reports the first thing wrong with c.
 func (c *Config) Validate() error {
 	if c.Listen == "" {
@@ -147,6 +154,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AuthRealm, "auth-realm", c.AuthRealm, "digest realm (with --user)")
 	fs.Var(userFlag{&c.Users}, "user", "user:password allowed to register (repeatable); none = no authentication")
 	fs.StringVar(&c.Wasm, "wasm", c.Wasm, "sipkeep plugin module (empty: run without sipkeep)")
+	fs.BoolVar(&c.NativePlugin, "native-plugin", c.NativePlugin, "run sipkeep's logic compiled in instead of the wasm module (no sandbox, no hot swap; for measuring what wasm costs)")
 	fs.BoolVar(&c.Watch, "watch", c.Watch, "hot-swap the plugin when the module file changes (SIGHUP always reloads)")
 	fs.Var(uintFlag{&c.Keep.Seconds}, "keep", "keep=N seconds granted to senders; also the Flow-Timer of outbound registrations (R15)")
 	fs.Var(uintFlag{&c.Keep.FloorSeconds}, "keep-floor", "lowest keep-alive interval accepted or used, seconds")

@@ -11,6 +11,7 @@ import (
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/host"
 	"github.com/sipkeep/sipkeep/hostadapters/netkeep"
+	keepplugin "github.com/sipkeep/sipkeep/plugin/keep"
 )
 
 // KeepStats are the socket-level keep-alive counters (netkeep).
@@ -34,14 +35,18 @@ func newKeep(ctx context.Context, p *Proxy) (*keep, error) {
 		// the proxy writes upstream is a relayed response.
 		netkeep.WithLocalReply(isRegisterResponse),
 	)
+	module := host.WithModuleFile(p.cfg.Wasm)
+	if p.cfg.NativePlugin {
+		module = host.WithNativeGuest(keepplugin.Native)
+	}
 	opts := []host.Option{
-		host.WithModuleFile(p.cfg.Wasm),
+		module,
 		host.WithActionHandler(k.nk.HandleAction),
 		host.WithPolicy(p.cfg.Keep.Policy()),
 		host.WithMetrics(p.reg),
 		host.WithLogger(p.log),
 	}
-	if p.cfg.Watch {
+	if p.cfg.Watch && !p.cfg.NativePlugin {
 		opts = append(opts, host.WithWatch(time.Second))
 	}
 	h, err := host.New(ctx, opts...)

@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}
 
 	var adOpts []sipgokeep.Option
-	if cfg.Wasm != "" {
+	if cfg.sipkeep() {
 		p.k, err = newKeep(ctx, p)
 		if err != nil {
 			return nil, err
@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}
 	ok = true
 	p.log.Info("edge proxy listening", "addr", net.JoinHostPort(p.host, strconv.Itoa(p.port)),
-		"transports", cfg.Transports, "record_route", cfg.RecordRoute, "sipkeep", cfg.Wasm != "")
+		"transports", cfg.Transports, "record_route", cfg.RecordRoute, "sipkeep", cfg.sipkeep(), "native_plugin", cfg.NativePlugin)
 	return p, nil
 }
 
