@@ -2,5 +2,7 @@
 
 package sipscan
 
-// headerLine: see headerLineGo.
-func headerLine(b []byte, i int) (e, next, ne, c int) { return headerLineGo(b, i) }
+// nextHeader: see nextHeaderGo.
+func nextHeader(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int) {
+	return nextHeaderGo(b, i, kinds)
+}

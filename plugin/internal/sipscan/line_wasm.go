@@ -2,10 +2,12 @@
 
 package sipscan
 
-// headerLine is headerLineGo in wasm assembly (line_wasm.s): one call that
-// finds the line end eight bytes at a time and runs the name and LWS loops
-// as plain wasm loops, where the Go code is a br_table state machine with a
-// branch per bounds check and a call to bytes.IndexByte per line.
+// nextHeader is nextHeaderGo in wasm assembly (line_wasm.s): one call that
+// walks the header lines ScanFor skips as plain wasm loops (line ends eight
+// bytes at a time, folds, name and LWS runs, the kinds lookup) and returns
+// to Go only at a line Go must read. In Go every line cost a call and a
+// pass through ScanFor's loop, each a br_table state machine with a branch
+// per bounds check.
 //
 //go:noescape
-func headerLine(b []byte, i int) (e, next, ne, c int)
+func nextHeader(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int)

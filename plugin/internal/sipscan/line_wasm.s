@@ -1,211 +1,287 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// func headerLine(b []byte, i int) (e, next, ne, c int)
+// func nextHeader(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int)
 //
-// R0 base, R1 n, R2 i (start), R3 pos (start of the current physical
-// line), R4 j, R5 e, R6 next, R7 scratch, R8 &class.
-TEXT ·headerLine(SB), NOSPLIT, $0-64
+// R0 base, R1 n, R2 start (of the current logical line), R3 pos (start of
+// its current physical line), R4 j, then c, R5 e, R6 next, R7 scratch,
+// R8 &class, R9 kinds, R10 ne, R11 c0.
+TEXT ·nextHeader(SB), NOSPLIT, $0-80
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
 	MOVD i+24(FP), R2
+	MOVD kinds+32(FP), R9
 	MOVD $·class(SB), R8
-	Get R2
-	Set R3
 
-	Block // lines
-	Loop
-		// R4 = index of the first '\n' in [pos, n), or n.
-		Get R3
-		Set R4
-		Block // found
-			Block // tail
+	Block // found: return the line at R2
+	Loop // one logical header line per iteration
+		Get R2
+		Set R3
+
+		Block // lines
+		Loop
+			// R4 = index of the first '\n' in [pos, n), or n.
+			Get R3
+			Set R4
+			Block // found
+				Block // tail
+					Loop
+						Get R4
+						I64Const $8
+						I64Add
+						Get R1
+						I64GtU
+						BrIf $1
+						// zero-byte test of x ^ 0x0a..0a: the lowest flag is exact
+						Get R0
+						Get R4
+						I64Add
+						I32WrapI64
+						I64Load $0
+						I64Const $0x0a0a0a0a0a0a0a0a
+						I64Xor
+						Tee R7
+						I64Const $0x0101010101010101
+						I64Sub
+						Get R7
+						I64Const $-1
+						I64Xor
+						I64And
+						I64Const $-9187201950435737472 // 0x8080808080808080
+						I64And
+						Tee R7
+						I64Eqz
+						If
+							Get R4
+							I64Const $8
+							I64Add
+							Set R4
+							Br $1
+						End
+						Get R4
+						Get R7
+						I64Ctz
+						I64Const $3
+						I64ShrU
+						I64Add
+						Set R4
+						Br $2
+					End
+				End
 				Loop
 					Get R4
-					I64Const $8
-					I64Add
 					Get R1
-					I64GtU
+					I64GeU
 					BrIf $1
-					// zero-byte test of x ^ 0x0a..0a: the lowest flag is exact
 					Get R0
 					Get R4
 					I64Add
 					I32WrapI64
-					I64Load $0
-					I64Const $0x0a0a0a0a0a0a0a0a
-					I64Xor
-					Tee R7
-					I64Const $0x0101010101010101
-					I64Sub
-					Get R7
-					I64Const $-1
-					I64Xor
-					I64And
-					I64Const $-9187201950435737472 // 0x8080808080808080
-					I64And
-					Tee R7
-					I64Eqz
-					If
-						Get R4
-						I64Const $8
-						I64Add
-						Set R4
-						Br $1
-					End
+					I64Load8U $0
+					I64Const $10
+					I64Eq
+					BrIf $1
 					Get R4
-					Get R7
-					I64Ctz
-					I64Const $3
-					I64ShrU
+					I64Const $1
 					I64Add
 					Set R4
-					Br $2
+					Br $0
 				End
 			End
-			Loop
-				Get R4
-				Get R1
-				I64GeU
-				BrIf $1
-				Get R0
-				Get R4
-				I64Add
-				I32WrapI64
-				I64Load8U $0
-				I64Const $10
-				I64Eq
-				BrIf $1
-				Get R4
-				I64Const $1
-				I64Add
-				Set R4
-				Br $0
-			End
-		End
 
-		// No terminator: e, next = n, n.
-		Get R4
-		Get R1
-		I64Eq
-		If
+			// No terminator: e, next = n, n.
+			Get R4
 			Get R1
-			Set R5
-			Get R1
-			Set R6
-			Br $2
-		End
-		Get R4
-		Set R5
-		Get R4
-		I64Const $1
-		I64Add
-		Set R6
-		// if e > pos && b[e-1] == '\r' { e-- }
-		Get R5
-		Get R3
-		I64GtU
-		If
-			Get R0
-			Get R5
-			I64Add
-			I64Const $1
-			I64Sub
-			I32WrapI64
-			I64Load8U $0
-			I64Const $13
 			I64Eq
 			If
+				Get R1
+				Set R5
+				Get R1
+				Set R6
+				Br $2
+			End
+			Get R4
+			Set R5
+			Get R4
+			I64Const $1
+			I64Add
+			Set R6
+			// if e > pos && b[e-1] == '\r' { e-- }
+			Get R5
+			Get R3
+			I64GtU
+			If
+				Get R0
 				Get R5
+				I64Add
 				I64Const $1
 				I64Sub
-				Set R5
+				I32WrapI64
+				I64Load8U $0
+				I64Const $13
+				I64Eq
+				If
+					Get R5
+					I64Const $1
+					I64Sub
+					Set R5
+				End
 			End
+			// A line starting with SP or HTAB continues this one.
+			Get R6
+			Get R1
+			I64GeU
+			BrIf $1
+			Get R0
+			Get R6
+			I64Add
+			I32WrapI64
+			I64Load8U $0
+			Tee R7
+			I64Const $32
+			I64Eq
+			Get R7
+			I64Const $9
+			I64Eq
+			I32Or
+			I32Eqz
+			BrIf $1
+			Get R6
+			Set R3
+			Br $0
 		End
-		// A line starting with SP or HTAB continues this one.
+		End
+
+		// ne: the cToken run from start, stopping at e.
+		Get R2
+		Set R4
+		Block
+		Loop
+			Get R4
+			Get R5
+			I64GeU
+			BrIf $1
+			Get R8
+			Get R0
+			Get R4
+			I64Add
+			I32WrapI64
+			I64Load8U $0
+			I64Add
+			I32WrapI64
+			I32Load8U $0
+			I32Const $const_cToken
+			I32And
+			I32Eqz
+			BrIf $1
+			Get R4
+			I64Const $1
+			I64Add
+			Set R4
+			Br $0
+		End
+		End
+		Get R4
+		Set R10
+
+		// c: the cWS run from ne, stopping at e.
+		Block
+		Loop
+			Get R4
+			Get R5
+			I64GeU
+			BrIf $1
+			Get R8
+			Get R0
+			Get R4
+			I64Add
+			I32WrapI64
+			I64Load8U $0
+			I64Add
+			I32WrapI64
+			I32Load8U $0
+			I32Const $const_cWS
+			I32And
+			I32Eqz
+			BrIf $1
+			Get R4
+			I64Const $1
+			I64Add
+			Set R4
+			Br $0
+		End
+		End
+
+		// Stop at a line Go must read: unterminated before n (or cut there),
+		// no name, or no ':' after the name's LWS.
 		Get R6
 		Get R1
 		I64GeU
 		BrIf $1
+		Get R10
+		Get R2
+		I64Eq
+		BrIf $1
+		Get R4
+		Get R5
+		I64GeU
+		BrIf $1
 		Get R0
-		Get R6
+		Get R4
 		I64Add
 		I32WrapI64
 		I64Load8U $0
+		I64Const $58 // ':'
+		I64Ne
+		BrIf $1
+
+		// ... or a name of fewer than 13 bytes starting with a letter whose
+		// kinds entry is not hOther (0).
+		Get R10
+		Get R2
+		I64Sub
 		Tee R7
-		I64Const $32
-		I64Eq
-		Get R7
-		I64Const $9
-		I64Eq
-		I32Or
-		I32Eqz
-		BrIf $1
+		I64Const $13
+		I64LtU
+		If
+			Get R0
+			Get R2
+			I64Add
+			I32WrapI64
+			I64Load8U $0
+			Tee R11
+			I64Const $0x20
+			I64Or
+			I64Const $97 // 'a'
+			I64Sub
+			I64Const $25 // 'z'-'a'
+			I64LeU
+			If
+				Get R9
+				Get R7
+				I64Const $5
+				I64Shl
+				I64Add
+				Get R11
+				I64Const $31
+				I64And
+				I64Add
+				I32WrapI64
+				I32Load8U $0
+				BrIf $3
+			End
+		End
+
+		// Skipped: on to the next line.
 		Get R6
-		Set R3
+		Set R2
 		Br $0
 	End
 	End
 
-	// ne: the cToken run from i, stopping at e.
-	Get R2
-	Set R4
-	Block
-	Loop
-		Get R4
-		Get R5
-		I64GeU
-		BrIf $1
-		Get R8
-		Get R0
-		Get R4
-		I64Add
-		I32WrapI64
-		I64Load8U $0
-		I64Add
-		I32WrapI64
-		I32Load8U $0
-		I32Const $const_cToken
-		I32And
-		I32Eqz
-		BrIf $1
-		Get R4
-		I64Const $1
-		I64Add
-		Set R4
-		Br $0
-	End
-	End
-	MOVD R4, ne+48(FP)
-
-	// c: the cWS run from ne, stopping at e.
-	Block
-	Loop
-		Get R4
-		Get R5
-		I64GeU
-		BrIf $1
-		Get R8
-		Get R0
-		Get R4
-		I64Add
-		I32WrapI64
-		I64Load8U $0
-		I64Add
-		I32WrapI64
-		I32Load8U $0
-		I32Const $const_cWS
-		I32And
-		I32Eqz
-		BrIf $1
-		Get R4
-		I64Const $1
-		I64Add
-		Set R4
-		Br $0
-	End
-	End
-	MOVD R4, c+56(FP)
-	MOVD R5, e+32(FP)
-	MOVD R6, next+40(FP)
+	MOVD R2, start+40(FP)
+	MOVD R5, e+48(FP)
+	MOVD R6, next+56(FP)
+	MOVD R10, ne+64(FP)
+	MOVD R4, c+72(FP)
 	RET

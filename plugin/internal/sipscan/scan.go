@@ -59,6 +59,14 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 
 	var seen seen
 	for {
+		// One logical header line: this line and every folded one after
+		// it, and its name (token LWS ':'). nextHeader passes over the
+		// lines the loop below would skip on the kinds lookup alone (most
+		// of a real message: Allow, User-Agent, Content-Length...), and
+		// returns the first one it must look at; in wasm it is assembly,
+		// see line_wasm.s.
+		start, e, next, ne, c := nextHeader(b, i, kinds)
+		i = start
 		if i >= n {
 			if cut {
 				return ErrTooLarge
@@ -82,12 +90,6 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 		if c0 == ' ' || c0 == '\t' {
 			return ErrBadHeader // a fold with no header to continue
 		}
-		// One logical header line: this line and every folded one after
-		// it, and its name (token LWS ':'). In wasm headerLine is
-		// assembly: see line_wasm.s.
-		start := i
-		var ne, c int
-		e, next, ne, c = headerLine(b, i)
 		if next == n && cut {
 			return ErrTooLarge // it might go on past the cap
 		}
