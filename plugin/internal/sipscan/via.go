@@ -13,8 +13,7 @@ package sipscan
 //
 // This is the hottest code of the plugin in wasm, where every loop
 // iteration of Go code is a jump through a br_table: each value is read
-// by one viaParm call (via_parm.go; wasm assembly in wasm), which returns
-// its bounds and the first keep parameter; here they are recorded.
+// into its Via by one viaValue call (via_value.go; wasm assembly in wasm).
 func scanVia(b []byte, i, end int, m *Message) error {
 	b = b[:end]
 	for {
@@ -24,38 +23,22 @@ func scanVia(b []byte, i, end int, m *Message) error {
 			}
 			return ErrTooManyVias
 		}
-		st, start, vend, next, ks, kne, kvs, kve, ke := viaParm(b, i)
-		code := st & viaCode
-		if code == viaEmpty {
-			return ErrBadVia // an empty header, or a comma with nothing after it
-		}
-		v := &m.Vias[m.NVias]
-		// Field by field: in wasm, zeroing a struct of more than 32 bytes
-		// is a memory.fill, which wazero runs as calls to memmove.
-		v.Start, v.End, v.Insert = start, 0, 0
-		v.Keep, v.KeepValue, v.KeepStart, v.KeepEnd, v.KeepNameEnd = KeepAbsent, 0, 0, 0, 0
-		if st&viaKeep != 0 {
-			setKeep(b, v, &param{nameStart: ks, nameEnd: kne, hasEq: st&viaKeepEq != 0,
-				valStart: kvs, valEnd: kve, quoted: st&viaKeepQuoted != 0, end: ke})
-			if st&viaKeepAgain != 0 {
-				v.Keep, v.KeepValue = KeepDuplicate, 0 // what setKeep does for a second one
-			}
-		}
-		switch code {
-		case viaBad:
-			return ErrBadVia
-		case viaTrunc:
-			return ErrTruncated
-		}
-		v.End, v.Insert = vend, vend
-		m.NVias++
-		switch code {
+		st, next := viaValue(b, i, &m.Vias[m.NVias])
+		switch st {
+		case viaMore:
+			m.NVias++
+			i = next
 		case viaLast:
+			m.NVias++
 			return nil
 		case viaJunk:
-			return ErrBadVia // only LWS, then ',' or the end, may follow
+			m.NVias++
+			return ErrBadVia // only LWS, then ',' or the end, may follow a value
+		case viaTrunc:
+			return ErrTruncated
+		default:
+			return ErrBadVia // viaBad, or viaEmpty: an empty header or a comma with nothing after it
 		}
-		i = next
 	}
 }
 

@@ -1,12 +1,13 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// func viaParm(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int)
+// func viaValue(b []byte, i int, v *Via) (st, next int)
 //
-// viaParmGo step for step; the comments name its variables.
+// viaValueGo step for step; the comments name its variables.
 //
-// R0 base, R1 n, R2 i, R3 j, R4 k, R5 &class, R6 st, R7 ns, R8 ne,
-// R9 pe, R10 vs, R11 ve, R12 flags, R13 x (a byte or a word), R14 scratch.
+// R0 base, R1 n, R2 i, R3 j, R4 k, R5 &class, R6 scratch, R7 ns, R8 ne,
+// R9 pe, R10 vs, R11 ve, R12 hasEq/quoted (viaHasEq, viaQuoted),
+// R13 x (a byte or a word), R14 scratch, R15 v.
 
 // AT(r): b[r] as an i64 (the caller has checked r < n).
 #define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
@@ -20,8 +21,8 @@
 	Br $0; \
 	End; End
 
-// DONE(code): return st | code (the other results are stored as found).
-#define DONE(code) Get R6; I64Const $code; I64Or; Set R6; MOVD R6, st+32(FP); RET
+// DONE(code): return code (next is stored when found).
+#define DONE(code) MOVD $code, st+40(FP); RET
 
 // EXPECT(r, c): unless r < n and b[r] == c, the value is bad.
 #define EXPECT(r, c) \
@@ -46,22 +47,13 @@
 // ZERO(c): the high bit of every byte of x that equals c (see valueRun8).
 #define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
 
-TEXT ·viaParm(SB), NOSPLIT, $0-104
+TEXT ·viaValue(SB), NOSPLIT, $0-56
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
 	MOVD i+24(FP), R2
+	MOVD v+32(FP), R15
 	MOVD $·class(SB), R5
-	// Results a path does not reach read 0, as in viaParmGo.
-	I64Const $0
-	Set R6
-	MOVD R6, start+40(FP)
-	MOVD R6, end+48(FP)
-	MOVD R6, next+56(FP)
-	MOVD R6, ks+64(FP)
-	MOVD R6, kne+72(FP)
-	MOVD R6, kvs+80(FP)
-	MOVD R6, kve+88(FP)
-	MOVD R6, ke+96(FP)
+	MOVD $0, next+48(FP)
 
 	RUN(R2, const_cWS)
 	Get R2
@@ -70,7 +62,14 @@ TEXT ·viaParm(SB), NOSPLIT, $0-104
 	If
 		DONE(const_viaEmpty)
 	End
-	MOVD R2, start+40(FP)
+	MOVD R2, Via_Start(R15)
+	MOVD $0, Via_End(R15)
+	MOVD $0, Via_Insert(R15)
+	MOVB $const_KeepAbsent, Via_Keep(R15)
+	MOVW $0, Via_KeepValue(R15)
+	MOVD $0, Via_KeepStart(R15)
+	MOVD $0, Via_KeepEnd(R15)
+	MOVD $0, Via_KeepNameEnd(R15)
 
 	// sent-protocol
 	TOKEN
@@ -208,7 +207,7 @@ TEXT ·viaParm(SB), NOSPLIT, $0-104
 			I64Const $61 // '='
 			I64Ne
 			BrIf $0
-			I64Const $const_viaKeepEq
+			I64Const $const_viaHasEq
 			Set R12
 			Get R3
 			I64Const $1
@@ -264,7 +263,7 @@ TEXT ·viaParm(SB), NOSPLIT, $0-104
 				Tee R11
 				Set R9
 				Get R12
-				I64Const $const_viaKeepQuoted
+				I64Const $const_viaQuoted
 				I64Or
 				Set R12
 			Else
@@ -356,27 +355,75 @@ TEXT ·viaParm(SB), NOSPLIT, $0-104
 			I32Const $0x7065656b // "keep", little-endian
 			I32Eq
 			If
+				MOVB Via_Keep(R15), R6
 				Get R6
-				I64Const $const_viaKeep
-				I64And
 				I64Eqz
 				If
-					Get R6
-					I64Const $const_viaKeep
-					I64Or
-					Get R12
-					I64Or
-					Set R6
-					MOVD R7, ks+64(FP)
-					MOVD R8, kne+72(FP)
-					MOVD R10, kvs+80(FP)
-					MOVD R11, kve+88(FP)
-					MOVD R9, ke+96(FP)
+					// setKeep, the first keep: R6 the state.
+					MOVD R7, Via_KeepStart(R15)
+					MOVD R8, Via_KeepNameEnd(R15)
+					MOVD R9, Via_KeepEnd(R15)
+					Block
+						I64Const $const_KeepBare
+						Set R6
+						Get R12
+						I64Eqz
+						BrIf $0
+						I64Const $const_KeepBad
+						Set R6
+						Get R12
+						I64Const $const_viaQuoted
+						I64And
+						I64Eqz
+						I32Eqz
+						BrIf $0
+						Get R10
+						Get R11
+						I64Eq
+						BrIf $0
+						// parseUint32(b[vs:ve]): R14 the number, R4 k
+						I64Const $0
+						Set R14
+						Get R10
+						Set R4
+						Block
+						Loop
+							Get R4
+							Get R11
+							I64GeU
+							BrIf $1
+							AT(R4)
+							I64Const $48 // '0'
+							I64Sub
+							Tee R13
+							I64Const $9
+							I64GtU
+							BrIf $2
+							Get R14
+							I64Const $10
+							I64Mul
+							Get R13
+							I64Add
+							Tee R14
+							I64Const $0xffffffff
+							I64GtU
+							BrIf $2
+							Get R4
+							I64Const $1
+							I64Add
+							Set R4
+							Br $0
+						End
+						End
+						MOVW R14, Via_KeepValue(R15)
+						I64Const $const_KeepValue
+						Set R6
+					End
+					MOVB R6, Via_Keep(R15)
 				Else
-					Get R6
-					I64Const $const_viaKeepAgain
-					I64Or
-					Set R6
+					// The offsets stay on the first (see setKeep).
+					MOVB $const_KeepDuplicate, Via_Keep(R15)
+					MOVW $0, Via_KeepValue(R15)
 				End
 			End
 		End
@@ -385,7 +432,8 @@ TEXT ·viaParm(SB), NOSPLIT, $0-104
 	End
 
 	// Only LWS, then ',' or the end, may follow.
-	MOVD R2, end+48(FP)
+	MOVD R2, Via_End(R15)
+	MOVD R2, Via_Insert(R15)
 	RUN(R2, const_cWS)
 	Get R2
 	Get R1
@@ -403,5 +451,5 @@ TEXT ·viaParm(SB), NOSPLIT, $0-104
 	I64Const $1
 	I64Add
 	Set R2
-	MOVD R2, next+56(FP)
+	MOVD R2, next+48(FP)
 	DONE(const_viaMore)

@@ -1,43 +1,39 @@
 package sipscan
 
-// What viaParm found, in the low bits of st.
+// How viaValue's value ended (st).
 const (
 	viaLast  = iota // a value, then only LWS to the end of the line
 	viaMore         // a value, then ',': the next one starts at or after next
 	viaJunk         // a value, then something other than ',': ErrBadVia after it
-	viaEmpty        // nothing but LWS: ErrBadVia, no value
+	viaEmpty        // nothing but LWS: ErrBadVia, v not written
 	viaBad          // ErrBadVia inside the value
 	viaTrunc        // a quoted-string not closed: ErrTruncated
-	viaCode  = 7    // mask of the codes above
 )
 
-// The keep parameters seen by viaParm, in the upper bits of st.
+// The assembly's flags of one parameter (param's hasEq and quoted).
 const (
-	viaKeep       = 1 << 3 // a keep parameter: ks..ke are the first one's
-	viaKeepAgain  = 1 << 4 // another keep parameter after it (KeepDuplicate)
-	viaKeepEq     = 1 << 5 // the first has an '=' (hasEq)
-	viaKeepQuoted = 1 << 6 // the first has a quoted value
+	viaHasEq  = 1
+	viaQuoted = 2
 )
 
-// viaParmGo is viaParm in Go: the reference for the wasm assembly
-// (via_wasm.s) and the implementation everywhere else.
+// viaValueGo is viaValue in Go: the reference for the wasm assembly
+// (via_value_wasm.s) and the implementation everywhere else.
 //
-// It reads one via-parm from b[i:] (len(b) is the end of the header
-// line's value), LWS before it included:
+// It reads the via-parm in b[i:] (len(b) is the end of the header line's
+// value), LWS before it included,
 //
 //	via-parm = sent-protocol LWS sent-by *( SEMI via-params )
 //
-// and returns the code (viaLast...) with the keep bits in st; start and
-// end delimit the value; next is just past the ',' for viaMore; ks, kne,
-// kvs, kve, ke are the first keep parameter's name start, name end, value
-// start and end, and end (a param's nameStart, nameEnd, valStart, valEnd,
-// end), also when an error follows it. A keep parameter counts only once
-// it is read whole, as it did when scanVia called setKeep per parameter.
-// Whatever a path does not set is 0, so the two versions compare whole.
+// into v: Start, End and Insert, and the keep parameter as setKeep
+// records it. st says how the value ended (viaLast...) and next, for
+// viaMore, is just past the ','. For viaEmpty v is not written; after
+// an error inside the value, v holds what was read up to it.
 //
-// The parameters follow params.go; a parameter value is read eight bytes
-// at a time (valueRun8), names by a plain token loop (they are short).
-func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int) {
+// The parameters follow params.go; names and values are tested eight bytes
+// at a time where they allow (nameRun8, valueRun8). The assembly reads
+// names byte by byte: there a byte costs a few instructions, not a
+// dispatch, and names are short.
+func viaValueGo(b []byte, i int, v *Via) (st, next int) {
 	// Indexes compared as uint against n = len(b): the compiler then
 	// proves the indexing in bounds.
 	n := len(b)
@@ -45,9 +41,12 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 		i++
 	}
 	if i >= n {
-		return viaEmpty, 0, 0, 0, 0, 0, 0, 0, 0
+		return viaEmpty, 0
 	}
-	start = i
+	// Field by field: in wasm, zeroing a struct of more than 32 bytes
+	// is a memory.fill, which wazero runs as calls to memmove.
+	v.Start, v.End, v.Insert = i, 0, 0
+	v.Keep, v.KeepValue, v.KeepStart, v.KeepEnd, v.KeepNameEnd = KeepAbsent, 0, 0, 0, 0
 	// sent-protocol: three tokens; SLASH = SWS "/" SWS.
 	for k := 0; k < 3; k++ {
 		if k > 0 {
@@ -55,7 +54,7 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 				i++
 			}
 			if uint(i) >= uint(n) || b[i] != '/' {
-				return viaBad, start, 0, 0, 0, 0, 0, 0, 0
+				return viaBad, 0
 			}
 			i++
 			for uint(i) < uint(n) && class[b[i]]&cWS != 0 {
@@ -67,7 +66,7 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 			j++
 		}
 		if j == i {
-			return viaBad, start, 0, 0, 0, 0, 0, 0, 0
+			return viaBad, 0
 		}
 		i = j
 	}
@@ -77,7 +76,7 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 		j++
 	}
 	if j == i || uint(j) >= uint(n) {
-		return viaBad, start, 0, 0, 0, 0, 0, 0, 0
+		return viaBad, 0
 	}
 	i = j
 	// host: IPv6reference or hostname / IPv4address.
@@ -87,7 +86,7 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 			j++
 		}
 		if j == i+1 || uint(j) >= uint(n) || b[j] != ']' {
-			return viaBad, start, 0, 0, 0, 0, 0, 0, 0
+			return viaBad, 0
 		}
 		i = j + 1
 	} else {
@@ -95,7 +94,7 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 			j++
 		}
 		if j == i {
-			return viaBad, start, 0, 0, 0, 0, 0, 0, 0
+			return viaBad, 0
 		}
 		i = j
 	}
@@ -114,7 +113,7 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 			k++
 		}
 		if k == j {
-			return viaBad, start, 0, 0, 0, 0, 0, 0, 0
+			return viaBad, 0
 		}
 		i = k
 	}
@@ -132,19 +131,22 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 			j++
 		}
 		ns := j
+		if j+8 <= n {
+			j += nameRun8(le.Uint64(b[j:])) // most names: letters, digits, '-'
+		}
 		for uint(j) < uint(n) && class[b[j]]&cToken != 0 {
 			j++
 		}
 		if j == ns {
-			return st | viaBad, start, 0, 0, ks, kne, kvs, kve, ke
+			return viaBad, 0
 		}
 		ne := j
-		pe, flags, vs, ve := j, 0, 0, 0
+		pe, hasEq, quoted, vs, ve := j, false, false, 0, 0
 		for uint(j) < uint(n) && class[b[j]]&cWS != 0 {
 			j++
 		}
 		if uint(j) < uint(n) && b[j] == '=' {
-			flags = viaKeepEq
+			hasEq = true
 			j++
 			pe = j
 			for uint(j) < uint(n) && class[b[j]]&cWS != 0 {
@@ -154,9 +156,9 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 			if uint(j) < uint(n) && b[j] == '"' {
 				k, closed := skipQuoted(b, j, n)
 				if !closed {
-					return st | viaTrunc, start, 0, 0, ks, kne, kvs, kve, ke
+					return viaTrunc, 0
 				}
-				flags |= viaKeepQuoted
+				quoted = true
 				ve, pe = k, k
 			} else {
 				k := j
@@ -179,27 +181,19 @@ func viaParmGo(b []byte, i int) (st, start, end, next, ks, kne, kvs, kve, ke int
 		}
 		i = pe
 		if ne-ns == 4 && eqFold(b[ns:ne], "keep") {
-			if st&viaKeep != 0 {
-				st |= viaKeepAgain
-			} else {
-				st |= viaKeep | flags
-				ks, kne, kvs, kve, ke = ns, ne, vs, ve, pe
-			}
+			setKeep(b, v, &param{nameStart: ns, nameEnd: ne, hasEq: hasEq, valStart: vs, valEnd: ve, quoted: quoted, end: pe})
 		}
 	}
 	// Only LWS, then ',' or the end, may follow.
-	end = i
+	v.End, v.Insert = i, i
 	for uint(i) < uint(n) && class[b[i]]&cWS != 0 {
 		i++
 	}
 	switch {
 	case i >= n:
-		st |= viaLast
+		return viaLast, 0
 	case b[i] != ',':
-		st |= viaJunk
-	default:
-		st |= viaMore
-		next = i + 1
+		return viaJunk, 0
 	}
-	return st, start, end, next, ks, kne, kvs, kve, ke
+	return viaMore, i + 1
 }

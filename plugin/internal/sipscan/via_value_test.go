@@ -6,26 +6,25 @@ import (
 	"testing"
 )
 
-// checkViaParm compares viaParm (assembly in wasm) with viaParmGo for b
-// from start i, and returns the code for the tallies of the random test.
-func checkViaParm(t *testing.T, b []byte, i int) int {
+// checkViaValue compares viaValue (assembly in wasm) with viaValueGo for b
+// from start i, v filled with garbage first (a field left unwritten would
+// show), and returns the code for the tallies of the random test.
+func checkViaValue(t *testing.T, b []byte, i int) int {
 	t.Helper()
-	st, start, end, next, ks, kne, kvs, kve, ke := viaParm(b, i)
-	wst, wstart, wend, wnext, wks, wkne, wkvs, wkve, wke := viaParmGo(b, i)
-	if st != wst || start != wstart || end != wend || next != wnext ||
-		ks != wks || kne != wkne || kvs != wkvs || kve != wkve || ke != wke {
-		t.Fatalf("viaParm(%q, %d) = %#x, %d, %d, %d, keep %d %d %d %d %d;\n"+
-			"Go: %#x, %d, %d, %d, keep %d %d %d %d %d",
-			b, i, st, start, end, next, ks, kne, kvs, kve, ke,
-			wst, wstart, wend, wnext, wks, wkne, wkvs, wkve, wke)
+	junk := Via{-1, -2, -3, 0xee, 0xdeadbeef, -4, -5, -6}
+	v, w := junk, junk
+	st, next := viaValue(b, i, &v)
+	wst, wnext := viaValueGo(b, i, &w)
+	if st != wst || next != wnext || v != w {
+		t.Fatalf("viaValue(%q, %d) = %d, %d, %+v;\nGo: %d, %d, %+v", b, i, st, next, v, wst, wnext, w)
 	}
-	return st & viaCode
+	return st
 }
 
-// viaParmBases are Via values (or lists) that reach every branch of the
+// viaValueBases are Via values (or lists) that reach every branch of the
 // grammar: IPv4, IPv6, hostnames, ports with LWS, valueless and empty
 // parameters, quoted values with escapes, every kind of keep, folds.
-var viaParmBases = []string{
+var viaValueBases = []string{
 	"SIP/2.0/UDP 127.0.0.1:53788;branch=z9hG4bK-b1-1;keep",
 	"SIP/2.0/TCP [2001:db8::1]:5060;keep=30;received=192.0.2.1;rport=5060",
 	`SIP / 2.0 / UDP host.example.com : 5060 ; KEEP = 1 ; x = "a\"b,c" , SIP/2.0/TLS h;keep;keep=2`,
@@ -35,19 +34,19 @@ var viaParmBases = []string{
 	"SIP/2.0/UDP h;received=2001:db8::9;x=\xc3\xa9/@=;keep=abc;keep-x;kee;xkeep",
 }
 
-// TestViaParmEquivalence runs the assembly against the Go version (in
+// TestViaValueEquivalence runs the assembly against the Go version (in
 // wasm; natively both are the Go version): every truncation of the bases
 // from every start, every byte value in every position (cut there and
 // whole), then values from a generator that follows the grammar and
 // breaks it now and then.
-func TestViaParmEquivalence(t *testing.T) {
-	for _, base := range viaParmBases {
+func TestViaValueEquivalence(t *testing.T) {
+	for _, base := range viaValueBases {
 		// The bytes past a cut stay in the backing array: an assembly
 		// that reads past len(b) would differ from the Go version.
 		buf := []byte(base)
 		for l := 0; l <= len(buf); l++ {
 			for i := 0; i <= l; i++ {
-				checkViaParm(t, buf[:l], i)
+				checkViaValue(t, buf[:l], i)
 			}
 		}
 		starts := []int{0}
@@ -59,8 +58,8 @@ func TestViaParmEquivalence(t *testing.T) {
 			for v := 0; v < 256; v++ {
 				buf[p] = byte(v)
 				for _, i := range starts {
-					checkViaParm(t, buf, i)
-					checkViaParm(t, buf[:p+1], i)
+					checkViaValue(t, buf, i)
+					checkViaValue(t, buf[:p+1], i)
 				}
 			}
 			buf[p] = orig
@@ -72,19 +71,19 @@ func TestViaParmEquivalence(t *testing.T) {
 	if testing.Short() {
 		n = 30000
 	}
-	var codes [viaCode + 1]int
-	keeps := 0
+	var codes [viaTrunc + 1]int
+	var keeps [KeepDuplicate + 1]int
 	for k := 0; k < n; k++ {
 		b := randomVia(r)
-		codes[checkViaParm(t, b, 0)]++
-		if _, _, _, _, ks, _, _, _, _ := viaParmGo(b, 0); ks != 0 {
-			keeps++
-		}
+		codes[checkViaValue(t, b, 0)]++
+		var v Via
+		viaValueGo(b, 0, &v)
+		keeps[v.Keep]++
 		if len(b) > 0 {
-			checkViaParm(t, b[:r.IntN(len(b))], 0)
+			checkViaValue(t, b[:r.IntN(len(b))], 0)
 		}
 	}
-	t.Logf("random values: %d last, %d more, %d junk, %d empty, %d bad, %d truncated; %d with keep",
+	t.Logf("random values: %d last, %d more, %d junk, %d empty, %d bad, %d truncated; keep %v",
 		codes[viaLast], codes[viaMore], codes[viaJunk], codes[viaEmpty], codes[viaBad], codes[viaTrunc], keeps)
 }
 
@@ -162,4 +161,28 @@ func randomVia(r *rand.Rand) []byte {
 		}
 	}
 	return b
+}
+
+// BenchmarkViaValue: one typical Via value, the assembly (in wasm) and the
+// Go version side by side.
+func BenchmarkViaValue(b *testing.B) {
+	via := []byte("SIP/2.0/UDP 127.0.0.1:53788;branch=z9hG4bK-b1-1;keep=30")
+	var v Via
+	b.Run("asm", func(b *testing.B) {
+		for b.Loop() {
+			viaValue(via, 0, &v)
+		}
+	})
+	b.Run("Go", func(b *testing.B) {
+		for b.Loop() {
+			viaValueGo(via, 0, &v)
+		}
+	})
+	b.Run("scanVia", func(b *testing.B) {
+		var m Message
+		for b.Loop() {
+			m.NVias = 0
+			scanVia(via, 0, len(via), &m)
+		}
+	})
 }

@@ -1,0 +1,6 @@
+//go:build !wasm
+
+package sipscan
+
+// viaValue: see viaValueGo.
+func viaValue(b []byte, i int, v *Via) (st, next int) { return viaValueGo(b, i, v) }
