@@ -118,7 +118,57 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 				continue
 			}
 		}
-		if err := scanHeader(b, c+1, e, h, m, &seen); err != nil {
+		// The value b[c+1:e], by header. The switch is written here
+		// rather than in a function of its own: in wasm that call cost
+		// more than the switch.
+		var err error
+		switch v := c + 1; h {
+		case hVia:
+			err = scanVia(b, v, e, m)
+		case hCSeq:
+			if seen.cseq {
+				return ErrBadCSeq
+			}
+			seen.cseq = true
+			err = scanCSeq(b, v, e, m)
+		case hCallID:
+			if !seen.callID {
+				seen.callID = true
+				v, e := trimWS(b, v, e)
+				m.CallID = b[v:e:e]
+			}
+		case hFrom:
+			if !seen.from {
+				seen.from = true
+				m.FromTag, err = scanNameAddrTag(b, v, e)
+			}
+		case hTo:
+			if !seen.to {
+				seen.to = true
+				m.ToTag, err = scanNameAddrTag(b, v, e)
+			}
+		case hContact:
+			err = scanContact(b, v, e, m)
+		case hExpires:
+			if !seen.expires {
+				seen.expires = true
+				m.Expires = scanExpires(b, v, e)
+			}
+		case hFlowTimer:
+			if !seen.flowTimer {
+				seen.flowTimer = true
+				m.FlowTimer = scanFlowTimer(b, v, e)
+			}
+		case hRecordRoute:
+			var k int
+			k, err = countAddrs(b, v, e)
+			m.RecordRoutes += k
+		case hRequire, hSupported:
+			if !m.Outbound && hasOptionTag(b, v, e, "outbound") {
+				m.Outbound = true
+			}
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -217,60 +267,5 @@ func scanStartLine(b []byte, i, e int, m *Message) error {
 	}
 	m.IsRequest = true
 	m.Method = methodOf(b[i:j])
-	return nil
-}
-
-// scanHeader reads the value b[i:e] of a logical header line whose name is h.
-func scanHeader(b []byte, i, e int, h hdr, m *Message, s *seen) error {
-	switch h {
-	case hVia:
-		return scanVia(b, i, e, m)
-	case hCSeq:
-		if s.cseq {
-			return ErrBadCSeq
-		}
-		s.cseq = true
-		return scanCSeq(b, i, e, m)
-	case hCallID:
-		if !s.callID {
-			s.callID = true
-			i, e = trimWS(b, i, e)
-			m.CallID = b[i:e:e]
-		}
-	case hFrom:
-		if !s.from {
-			s.from = true
-			tag, err := scanNameAddrTag(b, i, e)
-			m.FromTag = tag
-			return err
-		}
-	case hTo:
-		if !s.to {
-			s.to = true
-			tag, err := scanNameAddrTag(b, i, e)
-			m.ToTag = tag
-			return err
-		}
-	case hContact:
-		return scanContact(b, i, e, m)
-	case hExpires:
-		if !s.expires {
-			s.expires = true
-			m.Expires = scanExpires(b, i, e)
-		}
-	case hFlowTimer:
-		if !s.flowTimer {
-			s.flowTimer = true
-			m.FlowTimer = scanFlowTimer(b, i, e)
-		}
-	case hRecordRoute:
-		n, err := countAddrs(b, i, e)
-		m.RecordRoutes += n
-		return err
-	case hRequire, hSupported:
-		if !m.Outbound && hasOptionTag(b, i, e, "outbound") {
-			m.Outbound = true
-		}
-	}
 	return nil
 }
