@@ -24,8 +24,8 @@ const (
 // either case, and the rest of the name is then compared with hdrName.
 // Only "call-id" and "contact" share a length and a first letter; Scan
 // tells them apart by the second. Every other header is skipped on the
-// lookup alone: in wasm a call per header line (a headerKind function)
-// cost more than the lookup.
+// lookup alone. (headerKind is the lookup in Go; in wasm nextHeader does
+// it in assembly while it walks the lines.)
 var hdrName = [...]string{hVia: "via", hCSeq: "cseq", hCallID: "call-id", hFrom: "from", hTo: "to",
 	hContact: "contact", hExpires: "expires", hFlowTimer: "flow-timer", hRecordRoute: "record-route",
 	hRequire: "require", hSupported: "supported"}
@@ -41,6 +41,25 @@ var nameKind = func() (t [13][32]hdr) {
 	}
 	return t
 }()
+
+// headerKind is the header named name (a token, not empty) in kinds
+// (nameKind or nameKindNoOutbound), or hOther.
+func headerKind(name []byte, kinds *[13][32]hdr) hdr {
+	l, c0 := len(name), name[0]
+	if l >= len(kinds) || (c0|0x20)-'a' > 'z'-'a' {
+		return hOther
+	}
+	h := kinds[l][c0&31]
+	if h != hOther && l > 1 {
+		if h == hCallID && name[1]|0x20 == 'o' {
+			h = hContact
+		}
+		if !eqFold(name, hdrName[h]) {
+			return hOther
+		}
+	}
+	return h
+}
 
 // nameKindNoOutbound is nameKind without Require and Supported, for a scan
 // that does not need Message.Outbound.

@@ -51,21 +51,19 @@ func headerLineGo(b []byte, i int) (e, next, ne, c int) {
 // (line_wasm.s) and the implementation everywhere else.
 //
 // From the logical header line that starts at b[i], it passes over every
-// line ScanFor would skip on the kinds lookup alone: a well-formed name
-// (token LWS ':'), a terminator before len(b), and a name that does not
-// start with a letter, is 13 bytes or longer, or has no entry in kinds. It
-// stops at the first other line (a header kinds names, the empty line, a
-// fold, a malformed or unterminated line, or the end of b) and returns
-// where that line starts and headerLineGo of it.
-func nextHeaderGo(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int) {
+// header line ScanFor does not read (a well-formed name, token LWS ':',
+// that headerKind does not know) and stops at the first other line: start
+// is where that line starts, e, next, ne and c are headerLineGo of it, and
+// h is its header, or hOther when it is not a well-formed header line (the
+// end of b, the empty line, a fold, a malformed line).
+func nextHeaderGo(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int, h hdr) {
 	for {
 		e, next, ne, c = headerLineGo(b, i)
-		if next == len(b) || ne == i || c >= e || b[c] != ':' {
-			return i, e, next, ne, c
+		if ne == i || c >= e || b[c] != ':' {
+			return i, e, next, ne, c, hOther
 		}
-		l, c0 := ne-i, b[i]
-		if l < len(kinds) && (c0|0x20)-'a' <= 'z'-'a' && kinds[l][c0&31] != hOther {
-			return i, e, next, ne, c
+		if h = headerKind(b[i:ne], kinds); h != hOther {
+			return i, e, next, ne, c, h
 		}
 		i = next
 	}

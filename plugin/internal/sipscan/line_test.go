@@ -6,27 +6,29 @@ import (
 )
 
 // kindTables are the tables nextHeader is run with: ScanFor's two, one
-// that skips every well-formed line and one that skips only the names the
-// lookup cannot index (not a letter, or 13 bytes and more).
+// that skips every well-formed line, and two that name a header for every
+// length and letter, so that the name comparison runs on every name
+// (against a name of another length too).
 var kindTables = func() []*[13][32]hdr {
-	var none, all [13][32]hdr
-	for l := range all {
-		for c := range all[l] {
-			all[l][c] = hVia
+	var none, via, callID [13][32]hdr
+	for l := range via {
+		for c := range via[l] {
+			via[l][c] = hVia
+			callID[l][c] = hCallID
 		}
 	}
-	return []*[13][32]hdr{&nameKind, &nameKindNoOutbound, &none, &all}
+	return []*[13][32]hdr{&nameKind, &nameKindNoOutbound, &none, &via, &callID}
 }()
 
 // checkNextHeader compares nextHeader (assembly in wasm) with nextHeaderGo
 // from start index i of b. (No t.Helper in these helpers: it walks the
 // stack, and they run millions of times.)
 func checkNextHeader(t *testing.T, b []byte, i int, kinds *[13][32]hdr) {
-	start, e, next, ne, c := nextHeader(b, i, kinds)
-	wstart, we, wnext, wne, wc := nextHeaderGo(b, i, kinds)
-	if start != wstart || e != we || next != wnext || ne != wne || c != wc {
-		t.Fatalf("nextHeader(%q, %d, table %d) = %d, %d, %d, %d, %d; Go: %d, %d, %d, %d, %d",
-			b, i, tableIndex(kinds), start, e, next, ne, c, wstart, we, wnext, wne, wc)
+	start, e, next, ne, c, h := nextHeader(b, i, kinds)
+	wstart, we, wnext, wne, wc, wh := nextHeaderGo(b, i, kinds)
+	if start != wstart || e != we || next != wnext || ne != wne || c != wc || h != wh {
+		t.Fatalf("nextHeader(%q, %d, table %d) = %d, %d, %d, %d, %d, %d; Go: %d, %d, %d, %d, %d, %d",
+			b, i, tableIndex(kinds), start, e, next, ne, c, h, wstart, we, wnext, wne, wc, wh)
 	}
 }
 
@@ -95,6 +97,35 @@ func TestNextHeaderEquivalence(t *testing.T) {
 				} else {
 					b[j] = alphabet[r.IntN(len(alphabet))]
 				}
+			}
+			checkStarts(t, b, k)
+		}
+	})
+	t.Run("names", func(t *testing.T) {
+		// Header blocks of real and near-miss names in random case.
+		names := []string{"Via", "v", "CSeq", "Call-ID", "i", "From", "f", "To", "t",
+			"Contact", "m", "Expires", "Flow-Timer", "Record-Route", "Require",
+			"Supported", "k", "Allow", "Max-Forwards", "Content-Length", "Vias",
+			"Call-IE", "Callid", "Contacts", "Coontact", "Flow_Timer", "Record-Routes"}
+		seps := []string{":", ": ", " :", "\t: ", ";", ""}
+		ends := []string{"\r\n", "\n", "\r\n ", "\n\t", "\r", ""}
+		r := rand.New(rand.NewPCG(3, 4))
+		n := 100000
+		if testing.Short() {
+			n = 10000
+		}
+		for k := 0; k < n; k++ {
+			var b []byte
+			for range 1 + r.IntN(6) {
+				for _, c := range []byte(names[r.IntN(len(names))]) {
+					if r.IntN(2) == 0 {
+						c ^= 0x20 // either case; '-' becomes CR, '_' DEL
+					}
+					b = append(b, c)
+				}
+				b = append(b, seps[r.IntN(len(seps))]...)
+				b = append(b, "x y"[:r.IntN(4)]...)
+				b = append(b, ends[r.IntN(len(ends))]...)
 			}
 			checkStarts(t, b, k)
 		}

@@ -61,63 +61,51 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 	for {
 		// One logical header line: this line and every folded one after
 		// it, and its name (token LWS ':'). nextHeader passes over the
-		// lines the loop below would skip on the kinds lookup alone (most
-		// of a real message: Allow, User-Agent, Content-Length...), and
-		// returns the first one it must look at; in wasm it is assembly,
-		// see line_wasm.s.
-		start, e, next, ne, c := nextHeader(b, i, kinds)
+		// lines Scan does not read (most of a real message: Allow,
+		// User-Agent, Content-Length...) and returns the first one it
+		// must look at, with h its header; in wasm it is assembly, see
+		// line_wasm.s.
+		start, e, next, ne, c, h := nextHeader(b, i, kinds)
 		i = start
-		if i >= n {
-			if cut {
-				return ErrTooLarge
+		if h == hOther {
+			// Not a header line.
+			if i >= n {
+				if cut {
+					// (nextHeader may have skipped a last line
+					// that goes on past the cap.)
+					return ErrTooLarge
+				}
+				m.HeaderEnd = n
+				break
 			}
-			m.HeaderEnd = n
-			break
-		}
-		// The empty line (CRLF or LF) ends the headers.
-		c0 := b[i]
-		if c0 == '\n' {
-			m.HeaderEnd = i + 1
-			break
-		}
-		if c0 == '\r' && (i+1 == n || b[i+1] == '\n') {
-			if i+1 == n && cut {
-				return ErrTooLarge
+			// The empty line (CRLF or LF) ends the headers.
+			c0 := b[i]
+			if c0 == '\n' {
+				m.HeaderEnd = i + 1
+				break
 			}
-			m.HeaderEnd = min(i+2, n)
-			break
-		}
-		if c0 == ' ' || c0 == '\t' {
-			return ErrBadHeader // a fold with no header to continue
-		}
-		if next == n && cut {
-			return ErrTooLarge // it might go on past the cap
-		}
-		line := b[:e]
-		if ne == start || uint(c) >= uint(len(line)) || line[c] != ':' {
+			if c0 == '\r' && (i+1 == n || b[i+1] == '\n') {
+				if i+1 == n && cut {
+					return ErrTooLarge
+				}
+				m.HeaderEnd = min(i+2, n)
+				break
+			}
+			if c0 == ' ' || c0 == '\t' {
+				return ErrBadHeader // a fold with no header to continue
+			}
+			if next == n && cut {
+				return ErrTooLarge // it might go on past the cap
+			}
 			if e == n && ne > start && c == e {
 				return ErrTruncated // "Via" or "Via " cut before its colon
 			}
 			return ErrBadHeader
 		}
+		if next == n && cut {
+			return ErrTooLarge // it might go on past the cap
+		}
 		i = next
-		// Most headers are not read at all: see nameKind.
-		l := ne - start
-		if l >= len(kinds) || (c0|0x20)-'a' > 'z'-'a' {
-			continue
-		}
-		h := kinds[l][c0&31]
-		if h == hOther {
-			continue
-		}
-		if l > 1 {
-			if h == hCallID && line[start+1]|0x20 == 'o' {
-				h = hContact
-			}
-			if !eqFold(line[start:ne], hdrName[h]) {
-				continue
-			}
-		}
 		// The value b[c+1:e], by header. The switch is written here
 		// rather than in a function of its own: in wasm that call cost
 		// more than the switch.
