@@ -87,6 +87,44 @@ func TestViaValueEquivalence(t *testing.T) {
 		codes[viaLast], codes[viaMore], codes[viaJunk], codes[viaEmpty], codes[viaBad], codes[viaTrunc], keeps)
 }
 
+// TestViaValueMessages: whole messages through Scan against the reference
+// scanner (sipscanref), like FuzzScanMatchesReference, but here inside wasm
+// where Scan reads Vias with the assembly (go test cannot fuzz in wasm):
+// the reference seeds with a few bytes replaced, inserted or deleted, and
+// requests carrying generated Via values.
+func TestViaValueMessages(t *testing.T) {
+	seeds := referenceSeeds()
+	r := rand.New(rand.NewPCG(5, 6))
+	n := 10000 // sameAsReference is slow in wasm (reflection)
+	if testing.Short() {
+		n = 1000
+	}
+	const alphabet = "aK9-.!_:;,=\"\\[]/ \t\r\n\x00\x80"
+	for k := 0; k < n; k++ {
+		var msg []byte
+		if k%2 == 0 {
+			msg = []byte(seeds[r.IntN(len(seeds))])
+			for m, nm := 0, 1+r.IntN(3); m < nm && len(msg) > 0; m++ {
+				p := r.IntN(len(msg))
+				c := alphabet[r.IntN(len(alphabet))]
+				switch r.IntN(3) {
+				case 0:
+					msg[p] = c
+				case 1:
+					msg = append(msg[:p], append([]byte{c}, msg[p:]...)...)
+				default:
+					msg = append(msg[:p], msg[p+1:]...)
+				}
+			}
+		} else {
+			msg = []byte(wrapVia("Via: " + string(randomVia(r))))
+		}
+		if d := sameAsReference(msg); d != "" {
+			t.Fatalf("%q: %s", msg, d)
+		}
+	}
+}
+
 // randomVia builds a Via value (sometimes a list) from the grammar's
 // pieces, with LWS and folds in every place SWS allows them, then
 // replaces, inserts or deletes a few bytes in one value out of four.
