@@ -47,6 +47,27 @@
 // ZERO(c): the high bit of every byte of x that equals c (see valueRun8).
 #define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
 
+// Eight bytes at once, each classified exactly (nameRun8): with x the
+// word at r (R13) and x7 = x &^ 0x80.. (R14), every per-byte test below
+// adds to 7-bit bytes constants that never carry into the next byte.
+// ALNUMDASH(r) leaves a word whose byte high bits flag letters, digits
+// and '-'; IS8(c) one that flags the bytes equal to c's; RUNLEN turns the
+// flags into the number of leading flagged bytes, non-ASCII ones not.
+#define ALNUMDASH(r) \
+	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Tee R13; \
+	I64Const $0x7f7f7f7f7f7f7f7f; I64And; Tee R14; \
+	I64Const $0x2020202020202020; I64Or; Tee R6; \
+	I64Const $0x1f1f1f1f1f1f1f1f; I64Add; \
+	Get R6; I64Const $0x0505050505050505; I64Add; I64Const $-1; I64Xor; I64And; \
+	Get R14; I64Const $0x5050505050505050; I64Add; \
+	Get R14; I64Const $0x4646464646464646; I64Add; I64Const $-1; I64Xor; I64And; I64Or; \
+	IS8(0x2d2d2d2d2d2d2d2d); I64Or
+#define IS8(c) Get R14; I64Const $c; I64Xor; I64Const $0x7f7f7f7f7f7f7f7f; I64Add; I64Const $-1; I64Xor
+#define RUNLEN \
+	Get R13; I64Const $-1; I64Xor; I64And; \
+	I64Const $-1; I64Xor; I64Const $-9187201950435737472; I64And; \
+	I64Ctz; I64Const $3; I64ShrU
+
 TEXT ·viaValue(SB), NOSPLIT, $0-56
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
@@ -119,7 +140,36 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 		I64Add
 		Set R2
 	Else
+		// hostname / IPv4address: letters, digits, '-', '.', '_' eight
+		// at a time while eight remain, then byte by byte.
+		Block // run found
+		Block // fewer than eight left
+		Loop
+			Get R3
+			I64Const $8
+			I64Add
+			Get R1
+			I64GtU
+			BrIf $1
+			ALNUMDASH(R3)
+			IS8(0x2e2e2e2e2e2e2e2e) // '.'
+			I64Or
+			IS8(0x5f5f5f5f5f5f5f5f) // '_'
+			I64Or
+			RUNLEN
+			Tee R4
+			Get R3
+			I64Add
+			Set R3
+			Get R4
+			I64Const $8
+			I64Ne
+			BrIf $2
+			Br $0
+		End
+		End
 		RUN(R3, const_cHost)
+		End
 		Get R3
 		Get R2
 		I64Eq
@@ -182,6 +232,20 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 		RUN(R3, const_cWS)
 		Get R3
 		Set R7
+		// Most names are letters, digits and '-' (nameRun8): eight
+		// bytes tested at once if there are eight, the rest one by one.
+		Get R3
+		I64Const $8
+		I64Add
+		Get R1
+		I64LeU
+		If
+			ALNUMDASH(R3)
+			RUNLEN
+			Get R3
+			I64Add
+			Set R3
+		End
 		RUN(R3, const_cToken)
 		Get R3
 		Get R7
