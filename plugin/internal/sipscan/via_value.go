@@ -30,9 +30,9 @@ const (
 // an error inside the value, v holds what was read up to it.
 //
 // The parameters follow params.go; names and values are tested eight bytes
-// at a time where they allow (nameRun8, valueRun8). The assembly reads
-// names byte by byte: there a byte costs a few instructions, not a
-// dispatch, and names are short.
+// at a time where they allow (nameRun8, valueRun8). The assembly does the
+// same and reads hostnames eight bytes at a time as well; here the host is
+// the plain byte loop, the definition the assembly is tested against.
 func viaValueGo(b []byte, i int, v *Via) (st, next int) {
 	// Indexes compared as uint against n = len(b): the compiler then
 	// proves the indexing in bounds.

@@ -3,7 +3,10 @@
 
 // func viaValue(b []byte, i int, v *Via) (st, next int)
 //
-// viaValueGo step for step; the comments name its variables.
+// viaValueGo step for step, but that hostnames are read eight bytes at a
+// time; the comments name its variables. v is written through go_asm.h's
+// Via_* offsets, with plain stores: Via holds no pointers, so the garbage
+// collector needs no write barrier.
 //
 // R0 base, R1 n, R2 i, R3 j, R4 k, R5 &class, R6 scratch, R7 ns, R8 ne,
 // R9 pe, R10 vs, R11 ve, R12 hasEq/quoted (viaHasEq, viaQuoted),
