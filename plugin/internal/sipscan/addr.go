@@ -37,17 +37,22 @@ func skipAddr(b []byte, i, end int) (int, error) {
 	return i, nil
 }
 
-// nextAddr reads the value that starts at i (after any LWS) and looks for
-// the header parameter named want (lower case; "" for none). found reports
-// that it is present, quoted that its value is a quoted-string, and
-// vs..ve is its value; next is where the next value starts (after the
-// comma), or end, and more reports a comma after this value.
+// nextAddrGo is nextAddr in Go: the reference for the wasm assembly
+// (addr_wasm.s) and the implementation everywhere else.
+//
+// It reads the value that starts at i (after any LWS) and looks for the
+// header parameter named want (lower case; "" for none). found reports
+// that it is present (the first one wins), quoted that its value is a
+// quoted-string, and vs..ve is its value; next is where the next value
+// starts (after the comma), or end, and more reports a comma after this
+// value. With err, found..ve are what was read before it, next and more
+// are zero.
 //
 // The parameters are read as params.go describes them, written out here, and
 // the results are plain values rather than structs: in wasm, zeroing or
 // copying a struct of more than 32 bytes is a memory.fill or memory.copy,
 // which wazero runs as calls to memmove.
-func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, next int, more bool, err error) {
+func nextAddrGo(b []byte, i, end int, want string) (found, quoted bool, vs, ve, next int, more bool, err error) {
 	b = b[:end] // with uint compares: no bounds checks (branches in wasm)
 	end = len(b)
 	for {

@@ -1,0 +1,403 @@
+#include "go_asm.h"
+#include "textflag.h"
+
+// func addrParm(b []byte, i int, want string) (st, vs, ve, next int)
+//
+// nextAddrGo step for step (skipAddr included); the comments name its
+// variables.
+//
+// R0 base, R1 n, R2 i, R3 j, R4 k, R5 &class, R6 st, R7 ns, R8 ne,
+// R9 pe, R10 pvs, R11 pve, R12 pq (addrQuoted or 0), R13 x (a byte or a
+// word), R14 scratch, R15 len(want).
+
+// AT(r): b[r] as an i64 (the caller has checked r < n).
+#define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
+
+// RUN(r, c): advance r while r < n and b[r] is in class c.
+#define RUN(r, c) \
+	Block; Loop; \
+	Get r; Get R1; I64GeU; BrIf $1; \
+	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz; BrIf $1; \
+	Get r; I64Const $1; I64Add; Set r; \
+	Br $0; \
+	End; End
+
+// DONE(code): return st | code (the other results are stored as found).
+#define DONE(code) Get R6; I64Const $code; I64Or; Set R6; MOVD R6, st+48(FP); RET
+
+// QUOTED(q, r): r just past the quoted-string that starts at b[q] == '"'.
+// Each '\\' takes the byte after it, so the first '"' not taken closes it
+// (skipQuoted's odd-run rule, read forwards). Not closed: ErrTruncated.
+#define QUOTED(q, r) \
+	Get q; I64Const $1; I64Add; Set r; \
+	Block; Loop; \
+	Get r; Get R1; I64GeU; If; DONE(const_addrTrunc); End; \
+	AT(r); Tee R13; I64Const $34; I64Eq; BrIf $1; \
+	Get r; Get R13; I64Const $92; I64Eq; I64ExtendI32U; I64Const $1; I64Add; I64Add; Set r; \
+	Br $0; \
+	End; End; \
+	Get r; I64Const $1; I64Add; Set r
+
+// ZERO(c): the high bit of every byte of x that equals c (see valueRun8).
+#define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
+
+TEXT ·addrParm(SB), NOSPLIT, $0-80
+	MOVD b_base+0(FP), R0
+	MOVD b_len+8(FP), R1
+	MOVD i+24(FP), R2
+	MOVD want_len+40(FP), R15
+	MOVD $·class(SB), R5
+	// Results a path does not reach read 0, as in nextAddrGo.
+	I64Const $0
+	Set R6
+	MOVD R6, vs+56(FP)
+	MOVD R6, ve+64(FP)
+	MOVD R6, next+72(FP)
+
+	Loop // one pass per stretch of the value; junk starts another
+		// skipAddr: to the header parameters.
+		Block
+		Loop
+			Get R2
+			Get R1
+			I64GeU
+			BrIf $1
+			AT(R2)
+			Tee R13
+			I64Const $34 // '"'
+			I64Eq
+			If
+				QUOTED(R2, R2)
+				Br $1
+			End
+			Get R13
+			I64Const $60 // '<'
+			I64Eq
+			If
+				// the first '>' after it: eight bytes at a time while
+				// eight remain (a zero-byte test of x ^ '>'s: its
+				// lowest flag is exact), then byte by byte.
+				Get R2
+				I64Const $1
+				I64Add
+				Set R2
+				Block // found at R2
+				Block // fewer than eight left
+				Loop
+					Get R2
+					I64Const $8
+					I64Add
+					Get R1
+					I64GtU
+					BrIf $1
+					Get R0
+					Get R2
+					I64Add
+					I32WrapI64
+					I64Load $0
+					Set R13
+					ZERO(0x3e3e3e3e3e3e3e3e)
+					I64Const $-9187201950435737472 // 0x8080808080808080
+					I64And
+					Tee R14
+					I64Eqz
+					If
+						Get R2
+						I64Const $8
+						I64Add
+						Set R2
+						Br $1
+					End
+					Get R2
+					Get R14
+					I64Ctz
+					I64Const $3
+					I64ShrU
+					I64Add
+					Set R2
+					Br $2
+				End
+				End
+				Loop
+					Get R2
+					Get R1
+					I64GeU
+					If
+						DONE(const_addrTrunc)
+					End
+					AT(R2)
+					I64Const $62 // '>'
+					I64Eq
+					BrIf $1
+					Get R2
+					I64Const $1
+					I64Add
+					Set R2
+					Br $0
+				End
+				End
+				Get R2
+				I64Const $1
+				I64Add
+				Set R2
+				Br $2
+			End
+			Get R13
+			I64Const $59 // ';'
+			I64Eq
+			Get R13
+			I64Const $44 // ','
+			I64Eq
+			I32Or
+			BrIf $1
+			Get R2
+			I64Const $1
+			I64Add
+			Set R2
+			Br $0
+		End
+		End
+
+		// *( SWS ';' SWS name [SWS '=' SWS value] )
+		Block
+		Loop
+			Get R2
+			Set R3
+			RUN(R3, const_cWS)
+			Get R3
+			Get R1
+			I64GeU
+			BrIf $1
+			AT(R3)
+			I64Const $59 // ';'
+			I64Ne
+			BrIf $1
+			Get R3
+			I64Const $1
+			I64Add
+			Set R3
+			RUN(R3, const_cWS)
+			Get R3
+			Set R7
+			RUN(R3, const_cToken)
+			Get R3
+			Get R7
+			I64Eq
+			BrIf $1 // a ';' with no name: checked below
+			Get R3
+			Tee R8
+			Set R9
+			I64Const $0
+			Tee R10
+			Tee R11
+			Set R12
+			RUN(R3, const_cWS)
+
+			Block // [ '=' value ]
+				Get R3
+				Get R1
+				I64GeU
+				BrIf $0
+				AT(R3)
+				I64Const $61 // '='
+				I64Ne
+				BrIf $0
+				Get R3
+				I64Const $1
+				I64Add
+				Tee R3
+				Set R9
+				RUN(R3, const_cWS)
+				Get R3
+				Tee R10
+				Set R11
+				Get R3
+				Get R1
+				I64GeU
+				BrIf $0
+				AT(R3)
+				I64Const $34 // '"'
+				I64Eq
+				If
+					QUOTED(R3, R4)
+					Get R4
+					Tee R11
+					Set R9
+					I64Const $const_addrQuoted
+					Set R12
+				Else
+					// token value: the cValue run, eight bytes at a
+					// time while eight remain (valueRun8), then byte by
+					// byte.
+					Get R3
+					Set R4
+					Block // run found
+					Block // fewer than eight left
+					Loop
+						Get R4
+						I64Const $8
+						I64Add
+						Get R1
+						I64GtU
+						BrIf $1
+						Get R0
+						Get R4
+						I64Add
+						I32WrapI64
+						I64Load $0
+						Set R13
+						Get R13
+						I64Const $0x2121212121212121
+						I64Sub
+						Get R13
+						I64Const $-1
+						I64Xor
+						I64And
+						ZERO(0x3b3b3b3b3b3b3b3b) // ';'
+						I64Or
+						ZERO(0x2c2c2c2c2c2c2c2c) // ','
+						I64Or
+						ZERO(0x2222222222222222) // '"'
+						I64Or
+						ZERO(0x7f7f7f7f7f7f7f7f) // DEL
+						I64Or
+						I64Const $-9187201950435737472 // 0x8080808080808080
+						I64And
+						Tee R14
+						I64Eqz
+						If
+							Get R4
+							I64Const $8
+							I64Add
+							Set R4
+							Br $1
+						End
+						Get R4
+						Get R14
+						I64Ctz
+						I64Const $3
+						I64ShrU
+						I64Add
+						Set R4
+						Br $2
+					End
+					End
+					RUN(R4, const_cValue)
+					End
+					Get R4
+					Get R3
+					I64GtU
+					If
+						Get R4
+						Tee R11
+						Set R9
+					End
+				End
+			End
+			Get R9
+			Set R2
+
+			// The first parameter named want wins: same length, then
+			// eqFold byte by byte (only names of want's length get here).
+			Get R6
+			I64Const $const_addrFound
+			I64And
+			I64Eqz
+			Get R8
+			Get R7
+			I64Sub
+			Get R15
+			I64Eq
+			I32And
+			If
+				MOVD want_base+32(FP), R14
+				I64Const $0
+				Set R4
+				Block // a byte differs
+					Loop
+						Get R4
+						Get R15
+						I64LtU
+						If
+							// b[ns+k], upper case folded: + 0x20 when
+							// it is in 'A'..'Z'
+							Get R0
+							Get R7
+							I64Add
+							Get R4
+							I64Add
+							I32WrapI64
+							I64Load8U $0
+							Tee R13
+							Get R13
+							I64Const $65 // 'A'
+							I64Sub
+							I64Const $26
+							I64LtU
+							I64ExtendI32U
+							I64Const $5
+							I64Shl
+							I64Add
+							Get R14
+							Get R4
+							I64Add
+							I32WrapI64
+							I64Load8U $0
+							I64Ne
+							BrIf $2
+							Get R4
+							I64Const $1
+							I64Add
+							Set R4
+							Br $1
+						End
+					End
+					Get R6
+					I64Const $const_addrFound
+					I64Or
+					Get R12
+					I64Or
+					Set R6
+					MOVD R10, vs+56(FP)
+					MOVD R11, ve+64(FP)
+				End
+			End
+			Br $0
+		End
+		End
+
+		RUN(R2, const_cWS)
+		Get R2
+		Get R1
+		I64GeU
+		If
+			MOVD R1, next+72(FP)
+			DONE(0)
+		End
+		AT(R2)
+		Tee R13
+		I64Const $44 // ','
+		I64Eq
+		If
+			Get R2
+			I64Const $1
+			I64Add
+			Set R2
+			MOVD R2, next+72(FP)
+			DONE(const_addrMore)
+		End
+		// A parameter with an empty name is skipped like other junk;
+		// anything else is junk inside this value: skipAddr goes on to
+		// the next comma, honouring quotes and '<...>'.
+		Get R13
+		I64Const $59 // ';'
+		I64Eq
+		If
+			Get R2
+			I64Const $1
+			I64Add
+			Set R2
+		End
+		Br $0
+	End
+	DONE(0)
