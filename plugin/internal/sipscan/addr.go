@@ -37,27 +37,37 @@ func skipAddr(b []byte, i, end int) (int, error) {
 	return i, nil
 }
 
+// What nextAddr found, in the bits of st.
+const (
+	addrFound  = 1 << iota // the wanted parameter: vs..ve is its value
+	addrQuoted             // its value is a quoted-string
+	addrMore               // a ',' after this value: the next starts at next
+	addrTrunc              // an unclosed quote or '<': ErrTruncated
+)
+
 // nextAddrGo is nextAddr in Go: the reference for the wasm assembly
 // (addr_wasm.s) and the implementation everywhere else.
 //
-// It reads the value that starts at i (after any LWS) and looks for the
-// header parameter named want (lower case; "" for none). found reports
-// that it is present (the first one wins), quoted that its value is a
-// quoted-string, and vs..ve is its value; next is where the next value
-// starts (after the comma), or end, and more reports a comma after this
-// value. With err, found..ve are what was read before it, next and more
-// are zero.
+// It reads the value that starts at i (after any LWS; len(b) is the end
+// of the header line's value) and looks for the header parameter named
+// want (lower case; "" for none). addrFound reports that it is present
+// (the first one wins), addrQuoted that its value is a quoted-string, and
+// vs..ve is its value; next is where the next value starts (after the
+// comma), or len(b), and addrMore reports a comma after this value. With
+// addrTrunc, the rest is what was read before it and next is 0.
 //
-// The parameters are read as params.go describes them, written out here, and
-// the results are plain values rather than structs: in wasm, zeroing or
-// copying a struct of more than 32 bytes is a memory.fill or memory.copy,
-// which wazero runs as calls to memmove.
-func nextAddrGo(b []byte, i, end int, want string) (found, quoted bool, vs, ve, next int, more bool, err error) {
-	b = b[:end] // with uint compares: no bounds checks (branches in wasm)
-	end = len(b)
+// The parameters are read as params.go describes them, written out here,
+// and the flags come back as the bits of one int: in wasm, every result is
+// a store and a load, and a bool or an error (an interface) costs as much
+// as an int; zeroing or copying a struct of more than 32 bytes is a
+// memory.fill or memory.copy, which wazero runs as calls to memmove.
+func nextAddrGo(b []byte, i int, want string) (st, vs, ve, next int) {
+	end := len(b) // with uint compares: no bounds checks (branches in wasm)
 	for {
+		var err error
 		i, err = skipAddr(b, i, end)
 		if err != nil {
+			st |= addrTrunc
 			return
 		}
 		// *( SWS ';' SWS name [SWS '=' SWS value] )
@@ -84,7 +94,7 @@ func nextAddrGo(b []byte, i, end int, want string) (found, quoted bool, vs, ve, 
 				break // a ';' with no name: checked below
 			}
 			ne := j
-			pe, pq, pvs, pve := j, false, 0, 0
+			pe, pq, pvs, pve := j, 0, 0, 0
 			for uint(j) < uint(end) && class[b[j]]&cWS != 0 {
 				j++
 			}
@@ -98,18 +108,18 @@ func nextAddrGo(b []byte, i, end int, want string) (found, quoted bool, vs, ve, 
 				if uint(j) < uint(end) && b[j] == '"' {
 					k, closed := skipQuoted(b, j, end)
 					if !closed {
-						err = ErrTruncated
+						st |= addrTrunc
 						return
 					}
-					pq = true
+					pq = addrQuoted
 					pve, pe = k, k
 				} else if k := skipValue(b, j, end); k > j {
 					pve, pe = k, k
 				}
 			}
 			i = pe
-			if !found && want != "" && ne-ns == len(want) && eqFold(b[ns:ne], want) {
-				found, quoted, vs, ve = true, pq, pvs, pve
+			if st&addrFound == 0 && ne-ns == len(want) && eqFold(b[ns:ne], want) {
+				st, vs, ve = addrFound|pq, pvs, pve
 			}
 		}
 		for uint(i) < uint(end) && class[b[i]]&cWS != 0 {
@@ -120,7 +130,8 @@ func nextAddrGo(b []byte, i, end int, want string) (found, quoted bool, vs, ve, 
 			return
 		}
 		if b[i] == ',' {
-			next, more = i+1, true
+			st |= addrMore
+			next = i + 1
 			return
 		}
 		if b[i] == ';' {
@@ -134,9 +145,12 @@ func nextAddrGo(b []byte, i, end int, want string) (found, quoted bool, vs, ve, 
 // scanNameAddrTag reads a From or To value and returns its tag parameter
 // (nil when absent).
 func scanNameAddrTag(b []byte, i, end int) ([]byte, error) {
-	found, _, vs, ve, _, _, err := nextAddr(b, skipWS(b, i, end), end, "tag")
-	if err != nil || !found {
-		return nil, err
+	st, vs, ve, _ := nextAddr(b[:end], skipWS(b, i, end), "tag")
+	if st&addrTrunc != 0 {
+		return nil, ErrTruncated
+	}
+	if st&addrFound == 0 {
+		return nil, nil
 	}
 	return b[vs:ve:ve], nil
 }
@@ -144,6 +158,7 @@ func scanNameAddrTag(b []byte, i, end int) ([]byte, error) {
 // scanContact counts the Contact values of one header line and folds their
 // expires parameters into m.
 func scanContact(b []byte, i, end int, m *Message) error {
+	b = b[:end]
 	for {
 		i = skipWS(b, i, end)
 		if i >= end {
@@ -161,12 +176,12 @@ func scanContact(b []byte, i, end int, m *Message) error {
 				continue
 			}
 		}
-		found, quoted, vs, ve, next, more, err := nextAddr(b, i, end, "expires")
-		if err != nil {
-			return err
+		st, vs, ve, next := nextAddr(b, i, "expires")
+		if st&addrTrunc != 0 {
+			return ErrTruncated
 		}
 		m.Contacts++
-		if found && !quoted {
+		if st&(addrFound|addrQuoted) == addrFound {
 			if e := parseDelta(b[vs:ve]); e >= 0 {
 				if m.ContactExpiresMax < 0 || e > m.ContactExpiresMax {
 					m.ContactExpiresMax = e
@@ -176,7 +191,7 @@ func scanContact(b []byte, i, end int, m *Message) error {
 				}
 			}
 		}
-		if !more {
+		if st&addrMore == 0 {
 			return nil
 		}
 		i = next
@@ -185,18 +200,19 @@ func scanContact(b []byte, i, end int, m *Message) error {
 
 // countAddrs counts the values of one Record-Route header line.
 func countAddrs(b []byte, i, end int) (int, error) {
+	b = b[:end]
 	n := 0
 	for {
 		i = skipWS(b, i, end)
 		if i >= end {
 			return n, nil
 		}
-		_, _, _, _, next, more, err := nextAddr(b, i, end, "")
-		if err != nil {
-			return n, err
+		st, _, _, next := nextAddr(b, i, "")
+		if st&addrTrunc != 0 {
+			return n, ErrTruncated
 		}
 		n++
-		if !more {
+		if st&addrMore == 0 {
 			return n, nil
 		}
 		i = next

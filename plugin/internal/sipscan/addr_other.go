@@ -3,6 +3,4 @@
 package sipscan
 
 // nextAddr: see nextAddrGo.
-func nextAddr(b []byte, i, end int, want string) (found, quoted bool, vs, ve, next int, more bool, err error) {
-	return nextAddrGo(b, i, end, want)
-}
+func nextAddr(b []byte, i int, want string) (st, vs, ve, next int) { return nextAddrGo(b, i, want) }

@@ -1,7 +1,7 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// func addrParm(b []byte, i int, want string) (st, vs, ve, next int)
+// func nextAddr(b []byte, i int, want string) (st, vs, ve, next int)
 //
 // nextAddrGo step for step (skipAddr included); the comments name its
 // variables.
@@ -28,9 +28,23 @@
 // QUOTED(q, r): r just past the quoted-string that starts at b[q] == '"'.
 // Each '\\' takes the byte after it, so the first '"' not taken closes it
 // (skipQuoted's odd-run rule, read forwards). Not closed: ErrTruncated.
+// While eight bytes remain it jumps to the next '"' or '\\' a word at a
+// time (display names and +sip.instance values are long and have few
+// escapes), then goes byte by byte.
 #define QUOTED(q, r) \
 	Get q; I64Const $1; I64Add; Set r; \
-	Block; Loop; \
+	Block; Block; Loop; \
+	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
+	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set R13; \
+	ZERO(0x2222222222222222); ZERO(0x5c5c5c5c5c5c5c5c); I64Or; \
+	I64Const $-9187201950435737472; I64And; Tee R14; I64Eqz; \
+	If; Get r; I64Const $8; I64Add; Set r; Br $1; End; \
+	Get r; Get R14; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
+	AT(r); I64Const $34; I64Eq; BrIf $2; \
+	Get r; I64Const $2; I64Add; Set r; \
+	Br $0; \
+	End; End; \
+	Loop; \
 	Get r; Get R1; I64GeU; If; DONE(const_addrTrunc); End; \
 	AT(r); Tee R13; I64Const $34; I64Eq; BrIf $1; \
 	Get r; Get R13; I64Const $92; I64Eq; I64ExtendI32U; I64Const $1; I64Add; I64Add; Set r; \
@@ -41,7 +55,7 @@
 // ZERO(c): the high bit of every byte of x that equals c (see valueRun8).
 #define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
 
-TEXT ·addrParm(SB), NOSPLIT, $0-80
+TEXT ·nextAddr(SB), NOSPLIT, $0-80
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
 	MOVD i+24(FP), R2
