@@ -154,9 +154,85 @@ TEXT ·nextHeader(SB), NOSPLIT, $0-81
 		End
 		End
 
-		// ne: the cToken run from start, stopping at e.
+		// ne: the cToken run from start, stopping at e. First eight
+		// bytes at a time while they are letters, digits and '-' (almost
+		// every name; nameRun8 in lex.go), then byte by byte.
 		Get R2
 		Set R4
+		Block
+		Loop
+			Get R4
+			I64Const $8
+			I64Add
+			Get R5
+			I64GtU
+			BrIf $1
+			// R13 = x &^ hi, R14 = x7 | 0x20.., R7 = x
+			Get R0
+			Get R4
+			I64Add
+			I32WrapI64
+			I64Load $0
+			Tee R7
+			I64Const $0x7f7f7f7f7f7f7f7f
+			I64And
+			Tee R13
+			I64Const $0x2020202020202020
+			I64Or
+			Tee R14
+			// letter
+			I64Const $0x1f1f1f1f1f1f1f1f // 0x80-'a'
+			I64Add
+			Get R14
+			I64Const $0x0505050505050505 // 0x7f-'z'
+			I64Add
+			I64Const $-1
+			I64Xor
+			I64And
+			// | digit
+			Get R13
+			I64Const $0x5050505050505050 // 0x80-'0'
+			I64Add
+			Get R13
+			I64Const $0x4646464646464646 // 0x7f-'9'
+			I64Add
+			I64Const $-1
+			I64Xor
+			I64And
+			I64Or
+			// | dash
+			Get R13
+			I64Const $0x2d2d2d2d2d2d2d2d // '-'
+			I64Xor
+			I64Const $0x7f7f7f7f7f7f7f7f
+			I64Add
+			I64Const $-1
+			I64Xor
+			I64Or
+			// ok = ... &^ x & hi; the run is the trailing ok bytes.
+			Get R7
+			I64Const $-1
+			I64Xor
+			I64And
+			I64Const $-9187201950435737472 // 0x8080808080808080
+			I64And
+			I64Const $-1
+			I64Xor
+			I64Const $-9187201950435737472
+			I64And
+			I64Ctz
+			I64Const $3
+			I64ShrU
+			Tee R7
+			Get R4
+			I64Add
+			Set R4
+			Get R7
+			I64Const $8
+			I64Eq
+			BrIf $0
+		End
+		End
 		Block
 		Loop
 			Get R4
