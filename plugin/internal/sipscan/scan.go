@@ -1,6 +1,9 @@
 package sipscan
 
-import "bytes"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // Scan fills m from msg (a SIP request or response; the body, if any, is not
 // read). It never allocates and never panics; on error m's contents are
@@ -223,10 +226,13 @@ func lineEnd(b []byte, i int) (e, next int) {
 //
 // SIP-Version is case-insensitive (RFC 3261 §7.1). A missing reason phrase
 // is tolerated.
+//
+// The method and the Request-URI are read eight bytes at a time where they
+// allow: in wasm a Go byte loop costs a few ns a byte.
 func scanStartLine(b []byte, i, e int, m *Message) error {
-	const version = "sip/2.0"
-	if e-i >= len(version)+4 && eqFold(b[i:i+len(version)], version) && b[i+len(version)] == ' ' {
-		j := i + len(version) + 1
+	const version = len("SIP/2.0")
+	if e-i >= version+4 && isSIPVersion(b, i) && b[i+version] == ' ' {
+		j := i + version + 1
 		d := skipClass(b, j, e, cDigit)
 		if d-j != 3 || (d < e && b[d] != ' ') {
 			return ErrNotSIP
@@ -238,22 +244,44 @@ func scanStartLine(b []byte, i, e int, m *Message) error {
 		m.Status = s
 		return nil
 	}
-	j := skipClass(b, i, e, cToken)
+	j := i
+	if j+8 <= e {
+		j += nameRun8(le.Uint64(b[j:])) // the usual method: letters
+	}
+	j = skipClass(b, j, e, cToken)
 	if j == i || j >= e || b[j] != ' ' {
 		return ErrNotSIP
 	}
+	// The Request-URI runs to the first byte below '!': the borrow test
+	// flags the lowest such byte of a word exactly (as in valueRun8).
 	u := j + 1
 	k := u
+	for k+8 <= e {
+		x := le.Uint64(b[k:])
+		if t := (x - swarLo*'!') &^ x & swarHi; t != 0 {
+			k += bits.TrailingZeros64(t) >> 3
+			break
+		}
+		k += 8
+	}
 	for k < e && b[k] > ' ' {
 		k++
 	}
 	if k == u || k >= e || b[k] != ' ' {
 		return ErrNotSIP
 	}
-	if !eqFold(b[k+1:e], version) {
+	if e-(k+1) != version || !isSIPVersion(b, k+1) {
 		return ErrNotSIP
 	}
 	m.IsRequest = true
 	m.Method = methodOf(b[i:j])
 	return nil
+}
+
+// isSIPVersion reports whether the seven bytes at b[p:] are "SIP/2.0", the
+// letters in either case. A byte ORed with 0x20 is 's', 'i' or 'p' only
+// when it is that letter in either case, so one load tests "SIP/".
+func isSIPVersion(b []byte, p int) bool {
+	return le.Uint32(b[p:])|0x202020 == 's'|'i'<<8|'p'<<16|'/'<<24 &&
+		le.Uint16(b[p+4:]) == '2'|'.'<<8 && b[p+6] == '0'
 }

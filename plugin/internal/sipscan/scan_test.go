@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sipkeep/sipkeep/plugin/internal/sipscan/internal/sipscanref"
 )
 
 func TestStartLine(t *testing.T) {
@@ -61,6 +63,43 @@ func TestStartLine(t *testing.T) {
 				t.Errorf("got request=%v method=%d status=%d", m.IsRequest, m.Method, m.Status)
 			}
 		})
+	}
+}
+
+// TestStartLineMatchesReference: every prefix of a few start lines, and
+// every byte value in every position of the whole lines, scan as the
+// reference scanner scans them (the method and the Request-URI are read
+// eight bytes at a time, the version with two loads). Only what the start
+// line decides is compared: sameAsReference is too slow for this many
+// messages in wasm.
+func TestStartLineMatchesReference(t *testing.T) {
+	const rest = "\r\nVia: SIP/2.0/UDP h\r\nCSeq: 1 INVITE\r\n\r\n"
+	check := func(b []byte) {
+		var m Message
+		var r sipscanref.Message
+		err, rerr := Scan(b, &m), sipscanref.Scan(b, &r)
+		if errString(err) != errString(rerr) ||
+			err == nil && (m.IsRequest != r.IsRequest || int(m.Method) != int(r.Method) || m.Status != r.Status) {
+			t.Fatalf("%q: %v %v %d %d, reference %v %v %d %d", b,
+				err, m.IsRequest, m.Method, m.Status, rerr, r.IsRequest, r.Method, r.Status)
+		}
+	}
+	for _, line := range []string{
+		"REGISTER sip:registrar.example.com;transport=tcp SIP/2.0",
+		"SIP/2.0 200 OK",
+		"ACK sip:b@x sIp/2.0",
+	} {
+		for l := 0; l <= len(line); l++ {
+			check([]byte(line[:l] + rest))
+		}
+		b := []byte(line + rest)
+		for p := range len(line) {
+			for v := 0; v < 256; v++ {
+				b[p] = byte(v)
+				check(b)
+			}
+			b[p] = line[p]
+		}
 	}
 }
 
