@@ -25,7 +25,8 @@ const (
 // Only "call-id" and "contact" share a length and a first letter; Scan
 // tells them apart by the second. Every other header is skipped on the
 // lookup alone. (headerKind is the lookup in Go; in wasm nextHeader does
-// it in assembly while it walks the lines.)
+// it in assembly while it walks the lines, and reads hdrName as an array
+// of strings.)
 var hdrName = [...]string{hVia: "via", hCSeq: "cseq", hCallID: "call-id", hFrom: "from", hTo: "to",
 	hContact: "contact", hExpires: "expires", hFlowTimer: "flow-timer", hRecordRoute: "record-route",
 	hRequire: "require", hSupported: "supported"}

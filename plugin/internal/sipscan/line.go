@@ -2,8 +2,8 @@ package sipscan
 
 import "bytes"
 
-// headerLineGo is headerLine in Go: the reference for the wasm assembly
-// (line_wasm.s) and the implementation everywhere else.
+// headerLineGo reads one logical header line for nextHeaderGo (the wasm
+// assembly, line_wasm.s, does the same inside its loop).
 //
 // For the logical header line that starts at b[i] (len(b) is the scan's
 // end): e is where its last line's terminator (CRLF or LF) starts and next

@@ -6,7 +6,9 @@
 // R0 base, R1 n, R2 start (of the current logical line), R3 pos (start of
 // its current physical line), R4 j, then c, R5 e, R6 next, R7 scratch,
 // then the name's length l, R8 &class, R9 kinds, R10 ne, R11 c0, R12 h,
-// R13 &hdrName[h], then its bytes, R14 k, R15 &hdrName.
+// R13 and R14 scratch in the name's word test, then R13 &hdrName[h] (an
+// array of strings: 16 bytes each, pointer then length), then its bytes,
+// and R14 k, R15 &hdrName.
 TEXT ·nextHeader(SB), NOSPLIT, $0-81
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
