@@ -2,15 +2,17 @@ package sipscan
 
 // param is one ";name[=value]" parameter. Offsets index the scanned message.
 //
-// scanVia and nextAddr read parameters with the same grammar, written out
-// in each (in wasm a call per parameter cost more than the parameter):
+// Via values (viaValueGo, and via_value_wasm.s in wasm) and name-addr
+// values (nextAddrGo, addr_wasm.s) read parameters with the same grammar,
+// written out in each (in wasm a call per parameter cost more than the
+// parameter); param carries one to setKeep in the Go version:
 //
 //	SWS ';' SWS name [SWS '=' SWS value]
 //	generic-param = token [ EQUAL gen-value ]
 //	gen-value     = token / host / quoted-string
 //
-// A ';' with no token after it ends the parameters (scanVia: ErrBadVia;
-// nextAddr: junk skipped to the next comma); a quoted value that is not
+// A ';' with no token after it ends the parameters (a Via: ErrBadVia; a
+// name-addr: junk skipped to the next comma); a quoted value that is not
 // closed is ErrTruncated. RFC 3261 allows token / host / IPv6 as an
 // unquoted value; real traffic also carries vendor values with '/', '=',
 // '@' and so on. Accepting every visible byte except the delimiters
