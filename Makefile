@@ -11,7 +11,7 @@ all: plugin
 
 # The plugin: standard Go, a wasip1 reactor module.
 plugin: $(WASM)
-$(WASM): $(shell find plugin abi -name '*.go' -o -name '*.s' 2>/dev/null) go.mod go.sum
+$(WASM): $(shell find plugin abi -name '*.go' -o -name '*.s' -o -name '*.h' 2>/dev/null) go.mod go.sum
 	@mkdir -p $(BUILD)
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -ldflags="-s -w" -trimpath -o $@ ./plugin
 

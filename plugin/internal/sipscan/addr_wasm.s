@@ -1,5 +1,6 @@
 #include "go_asm.h"
 #include "textflag.h"
+#include "scan_wasm.h"
 
 // func nextAddr(b []byte, i int, want string) (st, vs, ve, next int)
 //
@@ -9,18 +10,6 @@
 // R0 base, R1 n, R2 i, R3 j, R4 k, R5 &class, R6 st, R7 ns, R8 ne,
 // R9 pe, R10 pvs, R11 pve, R12 pq (addrQuoted or 0), R13 x (a byte or a
 // word), R14 scratch, R15 len(want).
-
-// AT(r): b[r] as an i64 (the caller has checked r < n).
-#define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
-
-// RUN(r, c): advance r while r < n and b[r] is in class c.
-#define RUN(r, c) \
-	Block; Loop; \
-	Get r; Get R1; I64GeU; BrIf $1; \
-	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz; BrIf $1; \
-	Get r; I64Const $1; I64Add; Set r; \
-	Br $0; \
-	End; End
 
 // DONE(code): return st | code (the other results are stored as found).
 #define DONE(code) Get R6; I64Const $code; I64Or; Set R6; MOVD R6, st+48(FP); RET
@@ -51,9 +40,6 @@
 	Br $0; \
 	End; End; \
 	Get r; I64Const $1; I64Add; Set r
-
-// ZERO(c): the high bit of every byte of x that equals c (see valueRun8).
-#define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
 
 TEXT ·nextAddr(SB), NOSPLIT, $0-80
 	MOVD b_base+0(FP), R0
@@ -245,59 +231,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-80
 					// byte.
 					Get R3
 					Set R4
-					Block // run found
-					Block // fewer than eight left
-					Loop
-						Get R4
-						I64Const $8
-						I64Add
-						Get R1
-						I64GtU
-						BrIf $1
-						Get R0
-						Get R4
-						I64Add
-						I32WrapI64
-						I64Load $0
-						Set R13
-						Get R13
-						I64Const $0x2121212121212121
-						I64Sub
-						Get R13
-						I64Const $-1
-						I64Xor
-						I64And
-						ZERO(0x3b3b3b3b3b3b3b3b) // ';'
-						I64Or
-						ZERO(0x2c2c2c2c2c2c2c2c) // ','
-						I64Or
-						ZERO(0x2222222222222222) // '"'
-						I64Or
-						ZERO(0x7f7f7f7f7f7f7f7f) // DEL
-						I64Or
-						I64Const $-9187201950435737472 // 0x8080808080808080
-						I64And
-						Tee R14
-						I64Eqz
-						If
-							Get R4
-							I64Const $8
-							I64Add
-							Set R4
-							Br $1
-						End
-						Get R4
-						Get R14
-						I64Ctz
-						I64Const $3
-						I64ShrU
-						I64Add
-						Set R4
-						Br $2
-					End
-					End
-					RUN(R4, const_cValue)
-					End
+					VALUERUN(R4)
 					Get R4
 					Get R3
 					I64GtU

@@ -1,5 +1,6 @@
 #include "go_asm.h"
 #include "textflag.h"
+#include "scan_wasm.h"
 
 // func viaValue(b []byte, i int, v *Via) (st, next int)
 //
@@ -11,18 +12,6 @@
 // R0 base, R1 n, R2 i, R3 j, R4 k, R5 &class, R6 scratch, R7 ns, R8 ne,
 // R9 pe, R10 vs, R11 ve, R12 hasEq/quoted (viaHasEq, viaQuoted),
 // R13 x (a byte or a word), R14 scratch, R15 v.
-
-// AT(r): b[r] as an i64 (the caller has checked r < n).
-#define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
-
-// RUN(r, c): advance r while r < n and b[r] is in class c.
-#define RUN(r, c) \
-	Block; Loop; \
-	Get r; Get R1; I64GeU; BrIf $1; \
-	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz; BrIf $1; \
-	Get r; I64Const $1; I64Add; Set r; \
-	Br $0; \
-	End; End
 
 // DONE(code): return code (next is stored when found).
 #define DONE(code) MOVD $code, st+40(FP); RET
@@ -46,9 +35,6 @@
 	EXPECT(R2, 47); \
 	Get R2; I64Const $1; I64Add; Set R2; \
 	RUN(R2, const_cWS)
-
-// ZERO(c): the high bit of every byte of x that equals c (see valueRun8).
-#define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
 
 // Eight bytes at once, each classified exactly (nameRun8): with x the
 // word at r (R13) and x7 = x &^ 0x80.. (R14), every per-byte test below
@@ -338,59 +324,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 				// while eight remain (valueRun8), then byte by byte.
 				Get R3
 				Set R4
-				Block // run found
-				Block // fewer than eight left
-				Loop
-					Get R4
-					I64Const $8
-					I64Add
-					Get R1
-					I64GtU
-					BrIf $1
-					Get R0
-					Get R4
-					I64Add
-					I32WrapI64
-					I64Load $0
-					Set R13
-					Get R13
-					I64Const $0x2121212121212121
-					I64Sub
-					Get R13
-					I64Const $-1
-					I64Xor
-					I64And
-					ZERO(0x3b3b3b3b3b3b3b3b) // ';'
-					I64Or
-					ZERO(0x2c2c2c2c2c2c2c2c) // ','
-					I64Or
-					ZERO(0x2222222222222222) // '"'
-					I64Or
-					ZERO(0x7f7f7f7f7f7f7f7f) // DEL
-					I64Or
-					I64Const $-9187201950435737472 // 0x8080808080808080
-					I64And
-					Tee R14
-					I64Eqz
-					If
-						Get R4
-						I64Const $8
-						I64Add
-						Set R4
-						Br $1
-					End
-					Get R4
-					Get R14
-					I64Ctz
-					I64Const $3
-					I64ShrU
-					I64Add
-					Set R4
-					Br $2
-				End
-				End
-				RUN(R4, const_cValue)
-				End
+				VALUERUN(R4)
 				Get R4
 				Get R3
 				I64GtU

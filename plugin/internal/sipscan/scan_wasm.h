@@ -1,0 +1,41 @@
+// Macros shared by the scanner's wasm assembly (addr_wasm.s,
+// via_value_wasm.s). They assume the register convention both files use:
+// R0 the message's base, R1 its length n, R5 &class, R13 and R14 scratch
+// (R13 a byte or a word of the message).
+
+// AT(r): b[r] as an i64 (the caller has checked r < n).
+#define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
+
+// RUN(r, c): advance r while r < n and b[r] is in class c.
+#define RUN(r, c) \
+	Block; Loop; \
+	Get r; Get R1; I64GeU; BrIf $1; \
+	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz; BrIf $1; \
+	Get r; I64Const $1; I64Add; Set r; \
+	Br $0; \
+	End; End
+
+// ZERO(c): the high bit of every byte of x (R13) that equals c (see
+// valueRun8).
+#define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
+
+// VALUERUN(r): advance r over the cValue run (a token parameter value):
+// eight bytes at a time while eight remain (valueRun8: a byte stops the
+// run if it is below '!', or ';', ',', '"' or DEL, or non-ASCII), then
+// byte by byte.
+#define VALUERUN(r) \
+	Block; Block; Loop; \
+	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
+	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set R13; \
+	Get R13; I64Const $0x2121212121212121; I64Sub; Get R13; I64Const $-1; I64Xor; I64And; \
+	ZERO(0x3b3b3b3b3b3b3b3b); I64Or; \
+	ZERO(0x2c2c2c2c2c2c2c2c); I64Or; \
+	ZERO(0x2222222222222222); I64Or; \
+	ZERO(0x7f7f7f7f7f7f7f7f); I64Or; \
+	I64Const $-9187201950435737472; I64And; Tee R14; I64Eqz; \
+	If; Get r; I64Const $8; I64Add; Set r; Br $1; End; \
+	Get r; Get R14; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
+	Br $2; \
+	End; End; \
+	RUN(r, const_cValue); \
+	End
