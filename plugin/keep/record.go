@@ -129,7 +129,7 @@ func (r *record) decode(b []byte) bool {
 	copy(s.mapped[:], b[56:74])
 	r.recv.lastSeen = int64(le.Uint64(b[76:]))
 	for i := 0; i < n; i++ {
-		p := b[recordHeaderV1+i*bindingSize:]
+		p := b[recordHeaderV1+i*bindingSize:][:bindingSize] // one bounds check for the binding
 		bd := &r.b[i]
 		bd.key = le.Uint64(p)
 		bd.kind = p[8]
@@ -167,7 +167,10 @@ func (r *record) size() int { return recordHeaderV1 + r.n*bindingSize }
 func (r *record) encode(b []byte) int {
 	n := r.size()
 	b = b[:n]
-	clear(b[:recordHeaderV1])
+	// Only the reserved bytes need zeroing: everything else is written
+	// below, and clearing the whole header is a memory.fill in wasm, which
+	// wazero runs as a call to memmove.
+	b[33], b[34], b[35], b[74], b[75] = 0, 0, 0, 0, 0
 	s := &r.send
 	b[0] = RecordVersion
 	b[1] = s.flags
@@ -183,7 +186,9 @@ func (r *record) encode(b []byte) int {
 	copy(b[56:74], s.mapped[:])
 	le.PutUint64(b[76:], uint64(r.recv.lastSeen))
 	for i := 0; i < r.n; i++ {
-		p := b[recordHeaderV1+i*bindingSize:]
+		// Sliced to the binding's exact length: one bounds check for all
+		// its fields.
+		p := b[recordHeaderV1+i*bindingSize:][:bindingSize]
 		bd := &r.b[i]
 		le.PutUint64(p, bd.key)
 		p[8] = bd.kind
