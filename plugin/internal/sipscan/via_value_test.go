@@ -104,18 +104,7 @@ func TestViaValueMessages(t *testing.T) {
 		var msg []byte
 		if k%2 == 0 {
 			msg = []byte(seeds[r.IntN(len(seeds))])
-			for m, nm := 0, 1+r.IntN(3); m < nm && len(msg) > 0; m++ {
-				p := r.IntN(len(msg))
-				c := alphabet[r.IntN(len(alphabet))]
-				switch r.IntN(3) {
-				case 0:
-					msg[p] = c
-				case 1:
-					msg = append(msg[:p], append([]byte{c}, msg[p:]...)...)
-				default:
-					msg = append(msg[:p], msg[p+1:]...)
-				}
-			}
+			msg = mutate(r, msg, alphabet, false)
 		} else {
 			msg = []byte(wrapVia("Via: " + string(randomVia(r))))
 		}
@@ -182,21 +171,7 @@ func randomVia(r *rand.Rand) []byte {
 	b := []byte(sb.String())
 	if r.IntN(4) == 0 {
 		const alphabet = "aZ9-.!_:;,=\"\\[]/ \t\r\n\x00\x7f\x80\xff"
-		for m, nm := 0, 1+r.IntN(3); m < nm && len(b) > 0; m++ {
-			p := r.IntN(len(b))
-			c := alphabet[r.IntN(len(alphabet))]
-			if r.IntN(8) == 0 {
-				c = byte(r.IntN(256))
-			}
-			switch r.IntN(3) {
-			case 0:
-				b[p] = c
-			case 1:
-				b = append(b[:p], append([]byte{c}, b[p:]...)...)
-			default:
-				b = append(b[:p], b[p+1:]...)
-			}
-		}
+		b = mutate(r, b, alphabet, true)
 	}
 	return b
 }
