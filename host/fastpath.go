@@ -6,6 +6,7 @@ import (
 
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/abi/proto"
+	"github.com/sipkeep/sipkeep/internal/asciifold"
 )
 
 // fastPolicy is what the fast path needs from the policy in force.
@@ -44,9 +45,9 @@ func (fp *fastPolicy) mayNeedGuest(ev *Event) bool {
 		if ev.Dir != abi.DirOut {
 			return false
 		}
-		return fp.coversMethod(ev.Message) || containsKeep(ev.Message)
+		return fp.coversMethod(ev.Message) || asciifold.Contains(ev.Message, "keep")
 	case abi.KindSIPResponse:
-		return containsKeep(ev.Message)
+		return asciifold.Contains(ev.Message, "keep")
 	}
 	return false
 }
@@ -63,23 +64,4 @@ func (fp *fastPolicy) coversMethod(msg []byte) bool {
 		}
 	}
 	return false
-}
-
-// containsKeep is a case-insensitive search for "keep", using the
-// vectorised IndexByte for the first letter in both cases.
-func containsKeep(b []byte) bool {
-	return hasKeepFrom(b, 'k') || hasKeepFrom(b, 'K')
-}
-
-func hasKeepFrom(b []byte, first byte) bool {
-	for {
-		i := bytes.IndexByte(b, first)
-		if i < 0 || i+4 > len(b) {
-			return false
-		}
-		if b[i+1]|0x20 == 'e' && b[i+2]|0x20 == 'e' && b[i+3]|0x20 == 'p' {
-			return true
-		}
-		b = b[i+1:]
-	}
 }

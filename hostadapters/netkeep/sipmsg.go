@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/sipkeep/sipkeep/abi"
+	"github.com/sipkeep/sipkeep/internal/asciifold"
 )
 
 // sipKind tells a response ("SIP/2.0 ...") from a request by its start line.
@@ -175,7 +176,7 @@ func (k *Keeper) defaultInRouteSet(msg []byte, _ abi.Direction) bool {
 	if k.role != abi.RoleProxy {
 		return true
 	}
-	if !containsFold(msg, "record-route") {
+	if !asciifold.Contains(msg, "record-route") {
 		return false // most messages: no header walk
 	}
 	found := false
@@ -191,24 +192,4 @@ func (k *Keeper) defaultInRouteSet(msg []byte, _ abi.Direction) bool {
 		return true
 	})
 	return found
-}
-
-// containsFold reports whether b contains lower (lower-case ASCII letters
-// and punctuation) in any case, using the vectorised IndexByte for the
-// first letter in both cases.
-func containsFold(b []byte, lower string) bool {
-	return containsFoldFrom(b, lower, lower[0]) || containsFoldFrom(b, lower, lower[0]-'a'+'A')
-}
-
-func containsFoldFrom(b []byte, lower string, first byte) bool {
-	for {
-		i := bytes.IndexByte(b, first)
-		if i < 0 || len(b)-i < len(lower) {
-			return false
-		}
-		if bytes.EqualFold(b[i:i+len(lower)], []byte(lower)) {
-			return true
-		}
-		b = b[i+1:]
-	}
 }

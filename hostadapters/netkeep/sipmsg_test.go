@@ -40,22 +40,3 @@ func TestDefaultInRouteSet(t *testing.T) {
 		t.Error("a UA is always in the route set")
 	}
 }
-
-func TestContainsFold(t *testing.T) {
-	for _, tc := range []struct {
-		b    string
-		want bool
-	}{
-		{"", false},
-		{"record-rout", false},
-		{"record-route", true},
-		{"xxRecord-Routexx", true},
-		{"rrrECORD-ROUTE", true},
-		{"record_route", false},
-		{"Record-Rout\r\ne", false},
-	} {
-		if got := containsFold([]byte(tc.b), "record-route"); got != tc.want {
-			t.Errorf("containsFold(%q) = %v, want %v", tc.b, got, tc.want)
-		}
-	}
-}

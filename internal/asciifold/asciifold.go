@@ -1,0 +1,31 @@
+// Package asciifold finds ASCII words in SIP messages without regard to
+// case, as header names and parameter names are compared (RFC 3261 §7.3.1).
+package asciifold
+
+import "bytes"
+
+// Contains reports whether b contains lower (lower-case ASCII: letters,
+// digits, punctuation) in any case. It looks for the first letter in both
+// cases with the vectorised bytes.IndexByte and compares the rest at each
+// hit, which is fast on the messages it runs on: a pre-check on the hot
+// path of every SIP message.
+func Contains(b []byte, lower string) bool {
+	first := lower[0]
+	if first >= 'a' && first <= 'z' {
+		return containsFrom(b, lower, first) || containsFrom(b, lower, first-'a'+'A')
+	}
+	return containsFrom(b, lower, first)
+}
+
+func containsFrom(b []byte, lower string, first byte) bool {
+	for {
+		i := bytes.IndexByte(b, first)
+		if i < 0 || len(b)-i < len(lower) {
+			return false
+		}
+		if bytes.EqualFold(b[i:i+len(lower)], []byte(lower)) {
+			return true
+		}
+		b = b[i+1:]
+	}
+}
