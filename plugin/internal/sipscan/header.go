@@ -16,7 +16,15 @@ const (
 	hRecordRoute
 	hRequire
 	hSupported
+	hSubscriptionState
 )
+
+// kindTable maps a header name's (length, first letter) to the header
+// Scan reads; see nameKind. kindRows bounds the length: one more than the
+// longest name, "subscription-state".
+type kindTable [kindRows][32]hdr
+
+const kindRows = 19
 
 // Header names are looked up by length and first letter: nameKind[len][c&31]
 // is the one header Scan reads with a name (or compact form, RFC 3261
@@ -29,11 +37,14 @@ const (
 // of strings.)
 var hdrName = [...]string{hVia: "via", hCSeq: "cseq", hCallID: "call-id", hFrom: "from", hTo: "to",
 	hContact: "contact", hExpires: "expires", hFlowTimer: "flow-timer", hRecordRoute: "record-route",
-	hRequire: "require", hSupported: "supported"}
+	hRequire: "require", hSupported: "supported", hSubscriptionState: "subscription-state"}
 
-var nameKind = func() (t [13][32]hdr) {
+var nameKind = func() (t kindTable) {
 	for h, name := range hdrName {
 		if name != "" && hdr(h) != hContact {
+			if t[len(name)][name[0]&31] != hOther {
+				panic("sipscan: two headers share a length and a first letter: " + name)
+			}
 			t[len(name)][name[0]&31] = hdr(h)
 		}
 	}
@@ -45,7 +56,7 @@ var nameKind = func() (t [13][32]hdr) {
 
 // headerKind is the header named name (a token, not empty) in kinds
 // (nameKind or nameKindNoOutbound), or hOther.
-func headerKind(name []byte, kinds *[13][32]hdr) hdr {
+func headerKind(name []byte, kinds *kindTable) hdr {
 	l, c0 := len(name), name[0]
 	if l >= len(kinds) || (c0|0x20)-'a' > 'z'-'a' {
 		return hOther
@@ -64,7 +75,7 @@ func headerKind(name []byte, kinds *[13][32]hdr) hdr {
 
 // nameKindNoOutbound is nameKind without Require and Supported, for a scan
 // that does not need Message.Outbound.
-var nameKindNoOutbound = func() (t [13][32]hdr) {
+var nameKindNoOutbound = func() (t kindTable) {
 	t = nameKind
 	for l := range t {
 		for c := range t[l] {
@@ -167,4 +178,17 @@ func hasOptionTag(b []byte, i, end int, tag string) bool {
 		i = e + 1
 	}
 	return false
+}
+
+// isTerminated reports whether a Subscription-State value's substate-value
+// is "terminated" (RFC 6665 §8.2.3: substate-value *( SEMI subexp-params )),
+// compared case-insensitively, LWS around it allowed.
+func isTerminated(b []byte, i, end int) bool {
+	i = skipWS(b, i, end)
+	e := skipClass(b, i, end, cToken)
+	if !eqFold(b[i:e], "terminated") {
+		return false
+	}
+	e = skipWS(b, e, end)
+	return e == end || b[e] == ';'
 }

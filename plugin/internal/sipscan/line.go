@@ -56,7 +56,7 @@ func headerLineGo(b []byte, i int) (e, next, ne, c int) {
 // is where that line starts, e, next, ne and c are headerLineGo of it, and
 // h is its header, or hOther when it is not a well-formed header line (the
 // end of b, the empty line, a fold, a malformed line).
-func nextHeaderGo(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int, h hdr) {
+func nextHeaderGo(b []byte, i int, kinds *kindTable) (start, e, next, ne, c int, h hdr) {
 	for {
 		e, next, ne, c = headerLineGo(b, i)
 		if ne == i || c >= e || b[c] != ':' {

@@ -3,6 +3,6 @@
 package sipscan
 
 // nextHeader: see nextHeaderGo.
-func nextHeader(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int, h hdr) {
+func nextHeader(b []byte, i int, kinds *kindTable) (start, e, next, ne, c int, h hdr) {
 	return nextHeaderGo(b, i, kinds)
 }

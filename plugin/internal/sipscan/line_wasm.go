@@ -10,4 +10,4 @@ package sipscan
 // state machine with a branch per bounds check.
 //
 //go:noescape
-func nextHeader(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int, h hdr)
+func nextHeader(b []byte, i int, kinds *kindTable) (start, e, next, ne, c int, h hdr)

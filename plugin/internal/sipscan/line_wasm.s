@@ -1,7 +1,7 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// func nextHeader(b []byte, i int, kinds *[13][32]hdr) (start, e, next, ne, c int, h hdr)
+// func nextHeader(b []byte, i int, kinds *kindTable) (start, e, next, ne, c int, h hdr)
 //
 // R0 base, R1 n, R2 start (of the current logical line), R3 pos (start of
 // its current physical line), R4 j, then c, R5 e, R6 next, R7 scratch,
@@ -313,14 +313,14 @@ TEXT ·nextHeader(SB), NOSPLIT, $0-81
 		I64Ne
 		BrIf $1
 
-		// headerKind: a name of fewer than 13 bytes starting with a letter
+		// headerKind: a name shorter than kindRows bytes starting with a letter
 		// whose kinds entry is not hOther, and equal to its hdrName.
 		Block // skip
 			Get R10
 			Get R2
 			I64Sub
 			Tee R7 // l
-			I64Const $13
+			I64Const $const_kindRows
 			I64GeU
 			BrIf $0
 			Get R0

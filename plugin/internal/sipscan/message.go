@@ -1,7 +1,8 @@
 // Package sipscan is a zero-copy, zero-allocation scanner of the parts of a
 // SIP message that RFC 6223 keep negotiation needs: the start line, every Via
 // value (with the position and value of its keep parameter), CSeq, Call-ID,
-// the From and To tags, Record-Route, Contact/Expires and Flow-Timer.
+// the From and To tags and the To value, Record-Route, Contact/Expires,
+// Flow-Timer and Subscription-State.
 //
 // It is not a SIP parser: it does not build header objects and it ignores
 // every header it does not need. It runs inside the wasm guest on every
@@ -95,6 +96,9 @@ type Message struct {
 	CallID  []byte // the Call-ID value, trimmed ("i:" compact form too)
 	FromTag []byte // tag parameter of From ("f:"), nil if none
 	ToTag   []byte // tag parameter of To ("t:"), nil if none: a request outside a dialog
+	// To is the whole value of the first To header, trimmed of LWS (the
+	// address of record of a REGISTER is its URI).
+	To []byte
 
 	// Expires header value in seconds; -1 when absent or unparsable. Values
 	// above 2^32-1 (the delta-seconds range) read as 2^32-1; so do the
@@ -111,6 +115,10 @@ type Message struct {
 	// FlowTimer is the Flow-Timer header value in seconds; -1 when absent or
 	// bad (not 1*DIGIT, or above 2^32-1 like a bad keep value).
 	FlowTimer int64
+	// SubscriptionTerminated reports that the first Subscription-State
+	// header (RFC 6665 §8.2.3) says "terminated" (any case; its parameters
+	// are not read). A malformed one reads as not terminated.
+	SubscriptionTerminated bool
 	// RecordRoutes counts Record-Route values.
 	RecordRoutes int
 	// Require/Supported carry the "outbound" option tag (RFC 5626).

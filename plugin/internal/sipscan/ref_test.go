@@ -141,6 +141,8 @@ func referenceSeeds() []string {
 		"Record-Route: <sip:p1;lr>, <sip:p2;lr>\r\n",
 		"k: outbound\r\nFlow-Timer: 30\r\nExpires: 0\r\n",
 		"To: <sip:b@x>\r\n ;tag=f\r\n",
+		"To:  \"B\" <sip:b@x> \r\nSubscription-State: Terminated ;reason=x\r\nSubscription-State: active\r\n",
+		"Subscription-State:\r\n\tterminated\r\n",
 		"Require: a, Outbound\r\nSupported:\r\nm: *, <sip:x>\r\nt: <sip:b>;tag=\r\nf: x;tag=\"q\"\r\n",
 		"Via : SIP/2.0/UDP h2\r\nv:SIP/2.0/TCP h3;KEEP=5\r\nCSeq: 2 INVITE\r\n",
 		"Expires: 99999999999\r\nFlow-Timer: 4294967296\r\nContact: <sip:a>;expires=x\r\n",

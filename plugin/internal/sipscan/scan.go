@@ -137,6 +137,8 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 			if !seen.to {
 				seen.to = true
 				m.ToTag, err = scanNameAddrTag(b, v, e)
+				v, e := trimWS(b, v, e)
+				m.To = b[v:e:e]
 			}
 		case hContact:
 			err = scanContact(b, v, e, m)
@@ -149,6 +151,11 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 			if !seen.flowTimer {
 				seen.flowTimer = true
 				m.FlowTimer = scanFlowTimer(b, v, e)
+			}
+		case hSubscriptionState:
+			if !seen.subState {
+				seen.subState = true
+				m.SubscriptionTerminated = isTerminated(b, v, e)
 			}
 		case hRecordRoute:
 			var k int
@@ -176,7 +183,7 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 // seen records which single-valued headers were already read: the first
 // one wins (a second CSeq is an error, since the method decides the rules).
 type seen struct {
-	cseq, callID, from, to, expires, flowTimer bool
+	cseq, callID, from, to, expires, flowTimer, subState bool
 }
 
 // reset sets every field of m except the Via array, whose entries are
@@ -191,12 +198,14 @@ func reset(m *Message) {
 	m.CallID = nil
 	m.FromTag = nil
 	m.ToTag = nil
+	m.To = nil
 	m.Expires = -1
 	m.Contacts = 0
 	m.ContactStar = false
 	m.ContactExpiresMax = -1
 	m.ContactExpiresMin = -1
 	m.FlowTimer = -1
+	m.SubscriptionTerminated = false
 	m.RecordRoutes = 0
 	m.Outbound = false
 	m.NVias = 0

@@ -117,6 +117,8 @@ func TestHeaders(t *testing.T) {
 		cmin, cmax             int64
 		rr                     int
 		outbound               bool
+		to                     string
+		subTerminated          bool
 	}
 	none := want{expires: -1, flowTimer: -1, cmin: -1, cmax: -1}
 	with := func(f func(*want)) want { w := none; f(&w); return w }
@@ -134,10 +136,22 @@ func TestHeaders(t *testing.T) {
 		{"from quoted display name", `From: "A <b>;tag=no, x" <sip:a@x>;TAG=yes` + "\r\n", with(func(w *want) { w.fromTag = "yes" })},
 		{"from token display name", "From: Alice Smith <sip:a@x> ; tag = t1 \r\n", with(func(w *want) { w.fromTag = "t1" })},
 		{"from bare URI params are header params", "From: sip:a@x;tag=bare\r\n", with(func(w *want) { w.fromTag = "bare" })},
-		{"to tag and compact", "t: <sip:b@x>;foo;tag=9\r\n", with(func(w *want) { w.toTag = "9" })},
-		{"to without tag", "To: <sip:b@x>\r\n", none},
-		{"to with empty tag", "To: <sip:b@x>;tag=\r\n", none}, // present but empty: len(ToTag) == 0
-		{"folded to", "To: <sip:b@x>\r\n ;tag=f\r\n", with(func(w *want) { w.toTag = "f" })},
+		{"to tag and compact", "t: <sip:b@x>;foo;tag=9\r\n", with(func(w *want) { w.toTag, w.to = "9", "<sip:b@x>;foo;tag=9" })},
+		{"to without tag", "To:  <sip:b@x> \r\n", with(func(w *want) { w.to = "<sip:b@x>" })},
+		{"to with empty tag", "To: <sip:b@x>;tag=\r\n", with(func(w *want) { w.to = "<sip:b@x>;tag=" })}, // present but empty: len(ToTag) == 0
+		{"folded to", "To: <sip:b@x>\r\n ;tag=f\r\n", with(func(w *want) { w.toTag, w.to = "f", "<sip:b@x>\r\n ;tag=f" })},
+		{"first to wins", "To: <sip:b@x>\r\nTo: <sip:c@x>\r\n", with(func(w *want) { w.to = "<sip:b@x>" })},
+		{"subscription-state terminated", "Subscription-State: terminated\r\n", with(func(w *want) { w.subTerminated = true })},
+		{"subscription-state any case, params", "subscription-STATE: Terminated;reason=timeout\r\n", with(func(w *want) { w.subTerminated = true })},
+		{"subscription-state LWS", "Subscription-State:   terminated  ;retry-after=5\r\n", with(func(w *want) { w.subTerminated = true })},
+		{"subscription-state folded", "Subscription-State:\r\n terminated\r\n", with(func(w *want) { w.subTerminated = true })},
+		{"subscription-state active", "Subscription-State: active;expires=600\r\n", none},
+		{"subscription-state pending", "Subscription-State: pending\r\n", none},
+		{"subscription-state first wins (active)", "Subscription-State: active\r\nSubscription-State: terminated\r\n", none},
+		{"subscription-state first wins (terminated)", "Subscription-State: terminated\r\nSubscription-State: active\r\n", with(func(w *want) { w.subTerminated = true })},
+		{"subscription-state bogus", "Subscription-State: terminatedx\r\n", none},
+		{"subscription-state two words", "Subscription-State: terminated soon\r\n", none},
+		{"subscription-state empty", "Subscription-State:\r\n", none},
 		{"expires", "Expires: 3600\r\n", with(func(w *want) { w.expires = 3600 })},
 		{"expires zero", "Expires: 0\r\n", with(func(w *want) { w.expires = 0 })},
 		{"expires bad", "Expires: soon\r\n", none},
@@ -176,7 +190,7 @@ func TestHeaders(t *testing.T) {
 				callID: string(m.CallID), fromTag: string(m.FromTag), toTag: string(m.ToTag),
 				expires: m.Expires, flowTimer: m.FlowTimer,
 				contacts: m.Contacts, star: m.ContactStar, cmin: m.ContactExpiresMin, cmax: m.ContactExpiresMax,
-				rr: m.RecordRoutes, outbound: m.Outbound,
+				rr: m.RecordRoutes, outbound: m.Outbound, to: string(m.To), subTerminated: m.SubscriptionTerminated,
 			}
 			if got != tc.want {
 				t.Errorf("\n got %+v\nwant %+v", got, tc.want)
@@ -303,7 +317,7 @@ func TestTooLarge(t *testing.T) {
 // TestReuse checks that Scan resets everything: scanning into a Message
 // filled by another scan gives the same result as into a fresh one.
 func TestReuse(t *testing.T) {
-	msgs := []string{registerMsg, inviteMsg, okMsg, hdrMsg("")}
+	msgs := []string{registerMsg, inviteMsg, okMsg, hdrMsg(""), hdrMsg("To: <sip:b@x>\r\nSubscription-State: terminated\r\n")}
 	for _, a := range msgs {
 		for _, b := range msgs {
 			var dirty, fresh Message

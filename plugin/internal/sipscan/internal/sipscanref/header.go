@@ -16,6 +16,7 @@ const (
 	hRecordRoute
 	hRequire
 	hSupported
+	hSubscriptionState
 )
 
 // headerKind maps a header name, case-insensitively and with the compact
@@ -74,6 +75,10 @@ func headerKind(name []byte) hdr {
 	case 12:
 		if eqFold(name, "record-route") {
 			return hRecordRoute
+		}
+	case 18:
+		if eqFold(name, "subscription-state") {
+			return hSubscriptionState
 		}
 	}
 	return hOther

@@ -100,6 +100,7 @@ type Message struct {
 	CallID  []byte // the Call-ID value, trimmed ("i:" compact form too)
 	FromTag []byte // tag parameter of From ("f:"), nil if none
 	ToTag   []byte // tag parameter of To ("t:"), nil if none: a request outside a dialog
+	To      []byte // the first To value, trimmed
 
 	// Expires header value in seconds; -1 when absent or unparsable. Values
 	// above 2^32-1 (the delta-seconds range) read as 2^32-1; so do the
@@ -116,6 +117,8 @@ type Message struct {
 	// FlowTimer is the Flow-Timer header value in seconds; -1 when absent or
 	// bad (not 1*DIGIT, or above 2^32-1 like a bad keep value).
 	FlowTimer int64
+	// SubscriptionTerminated: the first Subscription-State says "terminated".
+	SubscriptionTerminated bool
 	// RecordRoutes counts Record-Route values.
 	RecordRoutes int
 	// Require/Supported carry the "outbound" option tag (RFC 5626).

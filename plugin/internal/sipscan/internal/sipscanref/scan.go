@@ -86,7 +86,7 @@ func Scan(msg []byte, m *Message) error {
 // seen records which single-valued headers were already read: the first
 // one wins (a second CSeq is an error, since the method decides the rules).
 type seen struct {
-	cseq, callID, from, to, expires, flowTimer bool
+	cseq, callID, from, to, expires, flowTimer, subState bool
 }
 
 // reset sets every field of m except the Via array, whose entries are
@@ -101,6 +101,8 @@ func reset(m *Message) {
 	m.CallID = nil
 	m.FromTag = nil
 	m.ToTag = nil
+	m.To = nil
+	m.SubscriptionTerminated = false
 	m.Expires = -1
 	m.Contacts = 0
 	m.ContactStar = false
@@ -210,7 +212,21 @@ func scanHeader(b []byte, start, e int, unterminated bool, m *Message, s *seen) 
 			s.to = true
 			tag, err := scanNameAddrTag(b, i, e)
 			m.ToTag = tag
+			lo, hi := trimWS(b, i, e)
+			m.To = b[lo:hi:hi]
 			return err
+		}
+	case hSubscriptionState:
+		if !s.subState {
+			s.subState = true
+			// The substate-value runs to the first ';' (no quoting
+			// before it: it is a token).
+			v := b[i:e]
+			if k := bytes.IndexByte(v, ';'); k >= 0 {
+				v = v[:k]
+			}
+			lo, hi := trimWS(v, 0, len(v))
+			m.SubscriptionTerminated = eqFold(v[lo:hi], "terminated")
 		}
 	case hContact:
 		return scanContact(b, i, e, m)
