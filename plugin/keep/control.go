@@ -81,7 +81,7 @@ func Describe() *proto.DescribeReply {
 		AbiVersion:         abi.Version,
 		Features:           uint64(Features),
 		RecordVersion:      RecordVersion,
-		RecordVersionsRead: []uint32{1},
+		RecordVersionsRead: []uint32{1, 2},
 	}
 }
 
@@ -97,4 +97,4 @@ func (p *Plugin) StatsProto() *proto.StatsReply {
 }
 
 // RecordVersion is the version byte of the flow records this build writes.
-const RecordVersion = 1
+const RecordVersion = 2

@@ -53,8 +53,8 @@ const (
 
 // binding ties the flow's keep-alives to one registration or dialog.
 type binding struct {
-	key     uint64 // FNV-1a of the Call-ID
-	kind    uint8  // bkRegistration or bkDialog
+	key     uint64 // bindingKey: FNV-1a of the AOR (registrations) or of the Call-ID (dialogs)
+	kind    uint8  // bkRegistration, bkDialog or bkSubscription
 	side    uint8  // sideSender or sideReceiver
 	keep    uint32 // negotiated (sender) or granted (receiver) keep value, seconds; 0 = RFC 5626 defaults
 	cseq    uint32 // CSeq number of the request that negotiated it (R6, R11)
@@ -63,7 +63,8 @@ type binding struct {
 
 const (
 	bkRegistration uint8 = 1
-	bkDialog       uint8 = 2
+	bkDialog       uint8 = 2 // the INVITE usage of a dialog
+	bkSubscription uint8 = 3 // a subscription usage (SUBSCRIBE, REFER); record version 2
 
 	sideSender   uint8 = 1
 	sideReceiver uint8 = 2
@@ -73,8 +74,10 @@ const (
 	maxBindings = 48
 	bindingSize = 26
 
-	// Version 1 layout (little-endian):
-	//   0  1 version (1)
+	// Version 2 layout (little-endian), the same as version 1's; version 2
+	// adds binding kind 3 and keys registrations by AOR, where version 1
+	// keyed them by Call-ID:
+	//   0  1 version (1 or 2)
 	//   1  1 send.flags
 	//   2  1 recv.flags
 	//   3  1 binding count
@@ -109,7 +112,8 @@ func (r *record) decode(b []byte) bool {
 	if len(b) == 0 {
 		return true
 	}
-	if b[0] != RecordVersion || len(b) < recordHeaderV1 {
+	v := b[0]
+	if (v != 1 && v != RecordVersion) || len(b) < recordHeaderV1 {
 		return false
 	}
 	n := int(b[3])
@@ -137,8 +141,12 @@ func (r *record) decode(b []byte) bool {
 		bd.keep = le.Uint32(p[10:])
 		bd.cseq = le.Uint32(p[14:])
 		bd.expires = int64(le.Uint64(p[18:]))
-		if (bd.kind != bkRegistration && bd.kind != bkDialog) || (bd.side != sideSender && bd.side != sideReceiver) {
+		if (bd.kind != bkRegistration && bd.kind != bkDialog && (bd.kind != bkSubscription || v == 1)) ||
+			(bd.side != sideSender && bd.side != sideReceiver) {
 			return false
+		}
+		if v == 1 && bd.kind == bkRegistration {
+			bd.key = keyUnknownAOR // version 1 keyed it by Call-ID
 		}
 	}
 	r.n = n
@@ -200,15 +208,29 @@ func (r *record) encode(b []byte) int {
 	return n
 }
 
-// find returns the index of the binding (key, kind, side), or -1.
+// find returns the index of the binding (key, kind, side), or -1. A
+// registration binding read from a version 1 record (keyUnknownAOR) is
+// found by the first registration of its side that has no binding of its
+// own: the first refresh or de-registration after an upgrade adopts it.
 func (r *record) find(key uint64, kind, side uint8) int {
+	legacy := -1
 	for i := 0; i < r.n; i++ {
-		if b := &r.b[i]; b.key == key && b.kind == kind && b.side == side {
-			return i
+		if b := &r.b[i]; b.kind == kind && b.side == side {
+			if b.key == key {
+				return i
+			}
+			if kind == bkRegistration && b.key == keyUnknownAOR && legacy < 0 {
+				legacy = i
+			}
 		}
 	}
-	return -1
+	return legacy
 }
+
+// keyUnknownAOR marks a registration binding whose AOR is not known (only
+// version 1 records have them; a real AOR's FNV-1a is never 0 in practice,
+// and adopting the wrong one only moves an expiry).
+const keyUnknownAOR = 0
 
 // put adds or replaces a binding. When the record is full, the binding that
 // expires first makes room (a flow with 48 live registrations and dialogs is

@@ -26,13 +26,20 @@ func (p *Plugin) onSIP(c *call) {
 	if c.in.Dir == abi.DirIn {
 		p.noteSeen(c)
 	}
-	key := hashCallID(m.CallID)
+	key := bindingKey(m)
 	if m.IsRequest {
 		p.touchDialog(c, key)
-		if m.Method == sipscan.MethodBYE {
-			// A BYE ends the dialog whichever way it goes (R3).
+		switch {
+		case m.Method == sipscan.MethodBYE:
+			// A BYE ends the INVITE dialog whichever way it goes (R3); a
+			// subscription in the same dialog lives on (RFC 5057 §5).
 			p.endBindings(c, key, bkDialog, sideSender, abi.ReasonDialogEnded)
 			p.endBindings(c, key, bkDialog, sideReceiver, abi.ReasonDialogEnded)
+		case m.Method == sipscan.MethodNOTIFY && m.SubscriptionTerminated:
+			// The subscription's end (RFC 6665 §4.4.1) ends its dialog
+			// usage, whichever way the NOTIFY goes.
+			p.endBindings(c, key, bkSubscription, sideSender, abi.ReasonDialogEnded)
+			p.endBindings(c, key, bkSubscription, sideReceiver, abi.ReasonDialogEnded)
 		}
 		if c.in.Dir == abi.DirOut {
 			p.requestOut(c, key)
@@ -81,7 +88,7 @@ func (p *Plugin) requestOut(c *call, key uint64) {
 			c.setReason(abi.ReasonNotInRouteSet) // R8
 			return
 		}
-		if len(m.ToTag) > 0 && c.rec.find(key, bkDialog, sideSender) >= 0 {
+		if len(m.ToTag) > 0 && c.rec.find(key, dialogKind(m.Method), sideSender) >= 0 {
 			c.setReason(abi.ReasonAlreadyNegotiated) // R6
 			return
 		}
@@ -147,16 +154,18 @@ func (p *Plugin) responseIn(c *call, key uint64) {
 			cseq: m.CSeqNum, expires: now + exp*1000})
 		c.setReason(abi.ReasonEdited)
 	case dialogMethod(m.CSeqMethod):
-		i := c.rec.find(key, bkDialog, sideSender)
+		kind := dialogKind(m.CSeqMethod)
+		i := c.rec.find(key, kind, sideSender)
 		switch {
 		case m.Status >= 300:
-			// R3: a non-2xx final response to the initial INVITE ends the dialog.
-			if i >= 0 && m.CSeqMethod == sipscan.MethodINVITE && c.rec.b[i].cseq == m.CSeqNum {
-				p.endBindings(c, key, bkDialog, sideSender, abi.ReasonDialogEnded)
+			// R3: a non-2xx final response to the request that formed
+			// the dialog (INVITE, SUBSCRIBE, REFER) ends it.
+			if i >= 0 && c.rec.b[i].cseq == m.CSeqNum && formsDialog(m.CSeqMethod) {
+				p.endBindings(c, key, kind, sideSender, abi.ReasonDialogEnded)
 			}
 		case m.Status > 100 && granted && i < 0:
 			// R9: one response with a value is enough; R3: never re-negotiated.
-			c.rec.put(binding{key: key, kind: bkDialog, side: sideSender, keep: top.KeepValue,
+			c.rec.put(binding{key: key, kind: kind, side: sideSender, keep: top.KeepValue,
 				cseq: m.CSeqNum, expires: now + int64(p.pol.DialogMaxSeconds)*1000})
 			c.setReason(abi.ReasonEdited)
 		}
@@ -183,8 +192,14 @@ func (p *Plugin) responseOut(c *call, key uint64) {
 // grantTop sets keep=N on the top Via when granting, and strips any value
 // there when not.
 func (p *Plugin) grantTop(c *call, key uint64) {
-	top := &c.msg.Vias[0]
+	m := &c.msg
+	top := &m.Vias[0]
 	if top.Keep == sipscan.KeepAbsent {
+		if m.CSeqMethod == sipscan.MethodREGISTER && m.Status >= 200 && m.Status < 300 {
+			// A refresh that does not offer keep: the sender stops its
+			// keep-alives (R2), so stop expecting them.
+			p.endBindings(c, key, bkRegistration, sideReceiver, abi.ReasonRegistrationEnded)
+		}
 		return
 	}
 	g, why := p.grant(c, key)
@@ -215,22 +230,23 @@ func (p *Plugin) grant(c *call, key uint64) (uint32, abi.Reason) {
 	case p.recvMask&methodBitOf(m.CSeqMethod) == 0:
 		return 0, abi.ReasonMethodNotEligible
 	case m.Status <= 100 || m.Status >= 300:
-		if m.Status >= 300 && m.CSeqMethod == sipscan.MethodINVITE {
-			if i := c.rec.find(key, bkDialog, sideReceiver); i >= 0 && c.rec.b[i].cseq == m.CSeqNum {
-				p.endBindings(c, key, bkDialog, sideReceiver, abi.ReasonDialogEnded) // R3
+		if m.Status >= 300 && formsDialog(m.CSeqMethod) {
+			kind := dialogKind(m.CSeqMethod)
+			if i := c.rec.find(key, kind, sideReceiver); i >= 0 && c.rec.b[i].cseq == m.CSeqNum {
+				p.endBindings(c, key, kind, sideReceiver, abi.ReasonDialogEnded) // R3
 			}
 		}
 		return 0, abi.ReasonNoKeep
 	}
 	kind := bkRegistration
 	if m.CSeqMethod != sipscan.MethodREGISTER {
-		kind = bkDialog
+		kind = dialogKind(m.CSeqMethod)
 		if !c.in.InRouteSet() {
 			return 0, abi.ReasonNotInRouteSet // R12
 		}
 	}
 	g := p.pol.ReceiverKeepSeconds
-	if i := c.rec.find(key, kind, sideReceiver); i >= 0 && kind == bkDialog {
+	if i := c.rec.find(key, kind, sideReceiver); i >= 0 && kind != bkRegistration {
 		if c.rec.b[i].cseq != m.CSeqNum {
 			return 0, abi.ReasonAlreadyNegotiated // R6: a later request of a negotiated dialog
 		}
@@ -259,8 +275,8 @@ func (p *Plugin) bindGranted(c *call, key uint64, g uint32) {
 		c.rec.put(binding{key: key, kind: bkRegistration, side: sideReceiver, keep: g, cseq: m.CSeqNum, expires: now + exp*1000})
 		return
 	}
-	if c.rec.find(key, bkDialog, sideReceiver) < 0 {
-		c.rec.put(binding{key: key, kind: bkDialog, side: sideReceiver, keep: g, cseq: m.CSeqNum,
+	if kind := dialogKind(m.CSeqMethod); c.rec.find(key, kind, sideReceiver) < 0 {
+		c.rec.put(binding{key: key, kind: kind, side: sideReceiver, keep: g, cseq: m.CSeqNum,
 			expires: now + int64(p.pol.DialogMaxSeconds)*1000})
 	}
 }
@@ -282,7 +298,7 @@ func (p *Plugin) endBindings(c *call, key uint64, kind, side uint8, why abi.Reas
 func (p *Plugin) touchDialog(c *call, key uint64) {
 	exp := c.in.Now + int64(p.pol.DialogMaxSeconds)*1000
 	for i := 0; i < c.rec.n; i++ {
-		if b := &c.rec.b[i]; b.key == key && b.kind == bkDialog {
+		if b := &c.rec.b[i]; b.key == key && b.kind != bkRegistration {
 			b.expires = exp
 		}
 	}
@@ -322,6 +338,29 @@ func dialogMethod(mt sipscan.Method) bool {
 	return false
 }
 
+// dialogKind is the kind of binding a dialog request of method mt negotiates
+// or belongs to: the INVITE usage of a dialog (INVITE, UPDATE) or a
+// subscription usage (SUBSCRIBE, REFER, NOTIFY), which ends on its own
+// (RFC 5057): a BYE does not end a subscription, a NOTIFY with
+// Subscription-State: terminated does not end a call.
+func dialogKind(mt sipscan.Method) uint8 {
+	switch mt {
+	case sipscan.MethodSUBSCRIBE, sipscan.MethodREFER, sipscan.MethodNOTIFY:
+		return bkSubscription
+	}
+	return bkDialog
+}
+
+// formsDialog reports a method whose initial request creates a dialog, so
+// that a non-2xx final response to it means there is none (R3).
+func formsDialog(mt sipscan.Method) bool {
+	switch mt {
+	case sipscan.MethodINVITE, sipscan.MethodSUBSCRIBE, sipscan.MethodREFER:
+		return true
+	}
+	return false
+}
+
 func methodBitOf(mt sipscan.Method) methodBit {
 	switch mt {
 	case sipscan.MethodREGISTER:
@@ -347,12 +386,78 @@ func clampU32(v int64) uint32 {
 	return uint32(v)
 }
 
-// hashCallID is FNV-1a over the Call-ID: bindings are keyed by it.
-func hashCallID(b []byte) uint64 {
-	h := uint64(14695981039346656037)
+// bindingKey is what identifies the registration or dialog m belongs to on
+// its flow. A dialog is its Call-ID. A registration is its address of
+// record, the To URI (RFC 3261 §10.2): a UA may change Call-ID between
+// refreshes (after a reboot, say), and its refresh or de-registration must
+// still find the binding; a proxy forwarding many users' REGISTERs over one
+// flow gets one binding per user, not one per Call-ID.
+func bindingKey(m *sipscan.Message) uint64 {
+	if m.Method == sipscan.MethodREGISTER || m.CSeqMethod == sipscan.MethodREGISTER {
+		if u := addrURI(m.To); len(u) > 0 {
+			return hashFold(u)
+		}
+	}
+	return hash(m.CallID)
+}
+
+// hash is FNV-1a; hashFold is FNV-1a of the ASCII lower-cased bytes (an AOR's
+// scheme and host are case-insensitive; its user part is not, but two users
+// of one flow differing only in case is not a case worth a URI parser).
+func hash(b []byte) uint64 {
+	h := uint64(fnvOffset)
 	for _, x := range b {
 		h ^= uint64(x)
-		h *= 1099511628211
+		h *= fnvPrime
 	}
 	return h
+}
+
+func hashFold(b []byte) uint64 {
+	h := uint64(fnvOffset)
+	for _, x := range b {
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		h ^= uint64(x)
+		h *= fnvPrime
+	}
+	return h
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// addrURI is the URI of a From/To value (name-addr or addr-spec): what is
+// inside "<...>", past any quoted display name, or, with no '<', the
+// addr-spec up to its first ';' or LWS (RFC 3261 §20: header parameters
+// start at the first ';' then). Empty when there is none.
+func addrURI(v []byte) []byte {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			// A quoted display name may hold '<' and ';'.
+			for i++; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' {
+					i++
+				}
+			}
+		case '<':
+			for j := i + 1; j < len(v); j++ {
+				if v[j] == '>' {
+					return v[i+1 : j]
+				}
+			}
+			return nil
+		}
+	}
+	// No '<': an addr-spec, which cannot hold LWS.
+	for j, x := range v {
+		if x == ';' || x == ' ' || x == '\t' || x == '\r' || x == '\n' {
+			return v[:j]
+		}
+	}
+	return v
 }

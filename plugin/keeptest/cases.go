@@ -1,6 +1,7 @@
 package keeptest
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ var Cases = []Case{
 	{"E7.4", "TestE74_DialogUAUA", testE74},
 	{"BAD", "TestBadKeepValuesNeverNegotiate", testBadKeep},
 	{"DEAD", "TestReceiverReportsDeadFlow", testDeadFlow},
+	{"REC", "TestRecordVersion1RegistrationsAdopted", testRecordV1},
 }
 
 var (
@@ -182,6 +184,32 @@ func testR2(t T, h *Harness) {
 	if strings.Contains(topVia(o.Message), "keep") {
 		t.Fatalf("keep offered on a de-registration: %q", topVia(o.Message))
 	}
+	// A registration is its AOR, not its Call-ID: a UA that restarted
+	// de-registers with a new Call-ID, and that still ends it.
+	r := UDP(5073)
+	h.SIP(r, out, Register("reg-4", 1, "", 600))
+	h.SIP(r, in, RegisterOK("reg-4", 1, ";keep=30", 600))
+	o = h.SIP(r, out, Register("reg-4-after-reboot", 1, "", 0))
+	if a := wantAction(t, o, abi.ActKeepaliveStopped); a.Reason != abi.ReasonRegistrationEnded {
+		t.Fatalf("stopped for %v", a.Reason)
+	}
+	if h.HasRecord(r) {
+		t.Fatalf("a de-registration with a new Call-ID left the binding")
+	}
+	// The receiver's side of R2: a refresh that no longer offers keep
+	// stops the sender's keep-alives, so the receiver stops expecting
+	// them (and never reports the flow dead for their absence).
+	h.Role = abi.RoleProxy
+	w := UDP(5074)
+	h.SIP(w, out, RegisterOK("reg-5", 1, ";keep", 600))
+	o = h.SIP(w, out, RegisterOK("reg-5-new-call-id", 2, "", 600))
+	wantMsg(t, o, RegisterOK("reg-5-new-call-id", 2, "", 600))
+	if h.HasRecord(w) {
+		t.Fatalf("the receiver still watches a flow whose registration stopped offering keep")
+	}
+	if outs := h.Advance(5 * time.Minute); len(actions(outs, abi.ActFlowDead)) != 0 {
+		t.Fatalf("flow reported dead after the sender was told to stop: %v", outs)
+	}
 }
 
 func testR3(t T, h *Harness) {
@@ -204,6 +232,37 @@ func testR3(t T, h *Harness) {
 	h.SIP(g, out, Invite("call-2", 1, "", ViaAlice))
 	h.SIP(g, in, Response(183, "INVITE", "call-2", 1, "", ViaAlice+";keep=30"))
 	o = h.SIP(g, in, Response(486, "INVITE", "call-2", 1, "", ViaAlice))
+	wantAction(t, o, abi.ActKeepaliveStopped)
+
+	// A subscription is a dialog usage of its own (RFC 5057): it ends with
+	// a NOTIFY whose Subscription-State is terminated, not with a BYE, and
+	// that NOTIFY ends no call.
+	s := UDP(5082)
+	h.SIP(s, out, Request("SUBSCRIBE", "sub-1", 1, "", ViaAlice))
+	o = h.SIP(s, in, Response(200, "SUBSCRIBE", "sub-1", 1, "", ViaAlice+";keep=30"))
+	wantAction(t, o, abi.ActKeepaliveStarted)
+	h.SIP(s, in, Notify("sub-1", 1, "active;expires=600", ViaP1))
+	o = h.SIP(s, in, Request("BYE", "sub-1", 2, "b1", ViaP1))
+	wantNoAction(t, o, abi.ActKeepaliveStopped)
+	o = h.SIP(s, in, Notify("sub-1", 3, "Terminated;reason=timeout", ViaP1))
+	if a := wantAction(t, o, abi.ActKeepaliveStopped); a.Reason != abi.ReasonDialogEnded {
+		t.Fatalf("stopped for %v", a.Reason)
+	}
+	// A transfer's NOTIFY inside a call ends the REFER's subscription,
+	// not the call's keep-alives.
+	v := UDP(5083)
+	h.SIP(v, out, Invite("call-3", 1, "", ViaAlice))
+	h.SIP(v, in, Response(200, "INVITE", "call-3", 1, "", ViaAlice+";keep=30"))
+	o = h.SIP(v, in, Notify("call-3", 7, "terminated;reason=noresource", ViaP1))
+	wantNoAction(t, o, abi.ActKeepaliveStopped)
+	if outs := h.AdvanceAnswered(2 * time.Minute); Keepalives(outs) < 4 {
+		t.Fatalf("the call's keep-alives stopped after a NOTIFY: %v", outs)
+	}
+	// A non-2xx final response to the initial SUBSCRIBE ends it too.
+	x := UDP(5084)
+	h.SIP(x, out, Request("SUBSCRIBE", "sub-2", 1, "", ViaAlice))
+	h.SIP(x, in, Response(180, "SUBSCRIBE", "sub-2", 1, "", ViaAlice+";keep=30"))
+	o = h.SIP(x, in, Response(489, "SUBSCRIBE", "sub-2", 1, "", ViaAlice))
 	wantAction(t, o, abi.ActKeepaliveStopped)
 }
 
@@ -659,4 +718,55 @@ func testDeadFlow(t T, h *Harness) {
 	if d := actions(outs, abi.ActFlowDead); len(d) != 1 || d[0].Reason != abi.ReasonNoKeepalives {
 		t.Fatalf("want flow-dead after 90 s of silence: %v", outs)
 	}
+}
+
+// testRecordV1: a record written by a version 1 plugin (registrations
+// keyed by Call-ID) still works after an upgrade: the first registration
+// on the flow adopts its binding, whatever its Call-ID.
+func testRecordV1(t T, h *Harness) {
+	h.Role = abi.RoleUA
+	f := UDP(5070)
+	h.SIP(f, out, Register("reg-1", 1, "", 600))
+	h.SIP(f, in, RegisterOK("reg-1", 1, ";keep=30", 600))
+	h.SetRecord(f, asVersion1(t, h.Record(f), "reg-1"))
+	// A refresh (new Call-ID, same AOR) re-negotiates: still one binding.
+	h.SIP(f, out, Register("reg-1-new", 2, "", 600))
+	o := h.SIP(f, in, RegisterOK("reg-1-new", 2, ";keep=30", 600))
+	wantNoAction(t, o, abi.ActKeepaliveStopped)
+	if rec := h.Record(f); len(rec) != recordHeader+recordBinding || rec[0] != keep.RecordVersion {
+		t.Fatalf("after the refresh: %d-byte record, version %d; want one binding, version %d", len(rec), rec[0], keep.RecordVersion)
+	}
+	// A de-registration from a version 1 record ends it too.
+	g := UDP(5071)
+	h.SIP(g, out, Register("reg-2", 1, "", 600))
+	h.SIP(g, in, RegisterOK("reg-2", 1, ";keep=30", 600))
+	h.SetRecord(g, asVersion1(t, h.Record(g), "reg-2"))
+	o = h.SIP(g, out, Register("reg-2-after-reboot", 1, "", 0))
+	wantAction(t, o, abi.ActKeepaliveStopped)
+	if h.HasRecord(g) {
+		t.Fatalf("a de-registration left the version 1 binding")
+	}
+}
+
+// The record layout (plugin/keep/record.go) as far as testRecordV1 needs it.
+const (
+	recordHeader  = 84
+	recordBinding = 26
+)
+
+// asVersion1 rewrites a record of one registration binding as a version 1
+// plugin wrote it: version byte 1, the binding keyed by FNV-1a of its Call-ID.
+func asVersion1(t T, rec []byte, callID string) []byte {
+	t.Helper()
+	if len(rec) != recordHeader+recordBinding || rec[3] != 1 {
+		t.Fatalf("want a record with one binding, got %d bytes", len(rec))
+	}
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(callID); i++ {
+		h ^= uint64(callID[i])
+		h *= 1099511628211
+	}
+	rec[0] = 1
+	binary.LittleEndian.PutUint64(rec[recordHeader:], h)
+	return rec
 }

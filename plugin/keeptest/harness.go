@@ -151,6 +151,13 @@ func (h *Harness) Pong(f Flow) Out {
 // Deadline reports the pending timer of f (Unix ms, 0 = none).
 func (h *Harness) Deadline(f Flow) int64 { return h.due[f] }
 
+// Record is a copy of the flow record the host holds for f (nil if none).
+func (h *Harness) Record(f Flow) []byte { return append([]byte(nil), h.rec[f]...) }
+
+// SetRecord replaces the record the host holds for f, as a host does that
+// kept a record written by another build of the plugin.
+func (h *Harness) SetRecord(f Flow, rec []byte) { h.rec[f] = append([]byte(nil), rec...) }
+
 // HasRecord reports whether the flow has a stored record.
 func (h *Harness) HasRecord(f Flow) bool { return len(h.rec[f]) > 0 }
 

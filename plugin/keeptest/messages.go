@@ -1,6 +1,9 @@
 package keeptest
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Test messages, written with LF (the harness sends CRLF). Each builder takes
 // the parameters the rules look at and fills the rest with plausible values.
@@ -67,6 +70,13 @@ Contact: <sip:alice@127.0.0.1:5070>
 Content-Length: 0
 
 `, to, callID, cseq, method)
+}
+
+// Notify is an in-dialog NOTIFY (To tag b1) with the given
+// Subscription-State value.
+func Notify(callID string, cseq int, state string, vias ...string) string {
+	r := request("NOTIFY", callID, cseq, "b1", vias...)
+	return strings.Replace(r, "Content-Length: 0\n", "Event: presence\nSubscription-State: "+state+"\nContent-Length: 0\n", 1)
 }
 
 // Request builds any request (BYE, ACK, UPDATE, OPTIONS...).
