@@ -96,8 +96,9 @@ type Message struct {
 	CallID  []byte // the Call-ID value, trimmed ("i:" compact form too)
 	FromTag []byte // tag parameter of From ("f:"), nil if none
 	ToTag   []byte // tag parameter of To ("t:"), nil if none: a request outside a dialog
-	// To is the whole value of the first To header, trimmed of LWS (the
-	// address of record of a REGISTER is its URI).
+	// To is the whole value of the first To header as it stands, LWS
+	// around it included (not trimmed: in wasm that costs more than the
+	// one caller that reads it, for a REGISTER's address of record).
 	To []byte
 
 	// Expires header value in seconds; -1 when absent or unparsable. Values

@@ -137,7 +137,6 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 			if !seen.to {
 				seen.to = true
 				m.ToTag, err = scanNameAddrTag(b, v, e)
-				v, e := trimWS(b, v, e)
 				m.To = b[v:e:e]
 			}
 		case hContact:

@@ -136,11 +136,11 @@ func TestHeaders(t *testing.T) {
 		{"from quoted display name", `From: "A <b>;tag=no, x" <sip:a@x>;TAG=yes` + "\r\n", with(func(w *want) { w.fromTag = "yes" })},
 		{"from token display name", "From: Alice Smith <sip:a@x> ; tag = t1 \r\n", with(func(w *want) { w.fromTag = "t1" })},
 		{"from bare URI params are header params", "From: sip:a@x;tag=bare\r\n", with(func(w *want) { w.fromTag = "bare" })},
-		{"to tag and compact", "t: <sip:b@x>;foo;tag=9\r\n", with(func(w *want) { w.toTag, w.to = "9", "<sip:b@x>;foo;tag=9" })},
-		{"to without tag", "To:  <sip:b@x> \r\n", with(func(w *want) { w.to = "<sip:b@x>" })},
-		{"to with empty tag", "To: <sip:b@x>;tag=\r\n", with(func(w *want) { w.to = "<sip:b@x>;tag=" })}, // present but empty: len(ToTag) == 0
-		{"folded to", "To: <sip:b@x>\r\n ;tag=f\r\n", with(func(w *want) { w.toTag, w.to = "f", "<sip:b@x>\r\n ;tag=f" })},
-		{"first to wins", "To: <sip:b@x>\r\nTo: <sip:c@x>\r\n", with(func(w *want) { w.to = "<sip:b@x>" })},
+		{"to tag and compact", "t: <sip:b@x>;foo;tag=9\r\n", with(func(w *want) { w.toTag, w.to = "9", " <sip:b@x>;foo;tag=9" })},
+		{"to without tag", "To:  <sip:b@x> \r\n", with(func(w *want) { w.to = "  <sip:b@x> " })},
+		{"to with empty tag", "To: <sip:b@x>;tag=\r\n", with(func(w *want) { w.to = " <sip:b@x>;tag=" })}, // present but empty: len(ToTag) == 0
+		{"folded to", "To: <sip:b@x>\r\n ;tag=f\r\n", with(func(w *want) { w.toTag, w.to = "f", " <sip:b@x>\r\n ;tag=f" })},
+		{"first to wins", "To:<sip:b@x>\r\nTo: <sip:c@x>\r\n", with(func(w *want) { w.to = "<sip:b@x>" })},
 		{"subscription-state terminated", "Subscription-State: terminated\r\n", with(func(w *want) { w.subTerminated = true })},
 		{"subscription-state any case, params", "subscription-STATE: Terminated;reason=timeout\r\n", with(func(w *want) { w.subTerminated = true })},
 		{"subscription-state LWS", "Subscription-State:   terminated  ;retry-after=5\r\n", with(func(w *want) { w.subTerminated = true })},

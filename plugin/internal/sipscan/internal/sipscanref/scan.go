@@ -212,8 +212,7 @@ func scanHeader(b []byte, start, e int, unterminated bool, m *Message, s *seen) 
 			s.to = true
 			tag, err := scanNameAddrTag(b, i, e)
 			m.ToTag = tag
-			lo, hi := trimWS(b, i, e)
-			m.To = b[lo:hi:hi]
+			m.To = b[i:e:e]
 			return err
 		}
 	case hSubscriptionState:
