@@ -2,23 +2,8 @@ package keep
 
 import "testing"
 
-// TestAddrURI: the URI a registration is keyed by, from the raw To value.
-func TestAddrURI(t *testing.T) {
-	for _, tc := range []struct{ to, want string }{
-		{"<sip:alice@example.com>", "sip:alice@example.com"},
-		{"  \"Alice Liddell\" <sip:alice@example.com>;tag=1 ", "sip:alice@example.com"},
-		{` "a <b>;\"c" <sip:x@y;transport=tcp>`, "sip:x@y;transport=tcp"},
-		{"Alice <sip:a@x>", "sip:a@x"},
-		{" sip:bare@x;tag=2", "sip:bare@x"},
-		{"sip:bare@x \r\n ;tag=2", "sip:bare@x"},
-		{"\r\n\tsip:folded@x", "sip:folded@x"},
-		{"<sip:unclosed@x", ""},
-		{"", ""},
-	} {
-		if got := string(addrURI([]byte(tc.to))); got != tc.want {
-			t.Errorf("addrURI(%q) = %q, want %q", tc.to, got, tc.want)
-		}
-	}
+// TestHashFold: the AOR key ignores ASCII case and tells AORs apart.
+func TestHashFold(t *testing.T) {
 	if hashFold([]byte("sip:Alice@EXAMPLE.com")) != hashFold([]byte("SIP:alice@example.COM")) {
 		t.Errorf("hashFold depends on case")
 	}

@@ -1,8 +1,6 @@
 package keep
 
 import (
-	"bytes"
-
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/plugin/internal/sipscan"
 )
@@ -31,7 +29,7 @@ func (p *Plugin) onSIP(c *call) {
 	key := hash(m.CallID) // a dialog's key (see registrationKey)
 	if m.CSeqMethod == sipscan.MethodREGISTER && (!m.IsRequest || isDeregistration(m)) {
 		// A REGISTER request reads its binding only to end it: a refresh
-		// leaves it to the 2xx, and skips finding the AOR (~0.2 µs in wasm).
+		// leaves it to the 2xx, and skips hashing the AOR.
 		key = registrationKey(m, key)
 	}
 	if m.IsRequest {
@@ -401,8 +399,8 @@ func clampU32(v int64) uint32 {
 // forwarding many users' REGISTERs over one flow gets one binding per user,
 // not one per Call-ID. Without a To URI it falls back to callIDKey.
 func registrationKey(m *sipscan.Message, callIDKey uint64) uint64 {
-	if u := addrURI(m.To); len(u) > 0 {
-		return hashFold(u)
+	if len(m.ToURI) > 0 {
+		return hashFold(m.ToURI)
 	}
 	return callIDKey
 }
@@ -449,43 +447,3 @@ const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
-
-// addrURI is the URI of a From/To value (name-addr or addr-spec): what is
-// inside "<...>", past any quoted display name, or, with no '<', the
-// addr-spec up to its first ';' or LWS (RFC 3261 §20: header parameters
-// start at the first ';' then). Empty when there is none.
-func addrURI(v []byte) []byte {
-	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[0] == '\r' || v[0] == '\n') {
-		v = v[1:]
-	}
-	// The usual "<...>" found with IndexByte (assembly in wasm too), unless
-	// a quoted display name comes first: it may hold '<' and ';'.
-	lt := bytes.IndexByte(v, '<')
-	if q := bytes.IndexByte(v[:max(lt, 0)], '"'); q >= 0 {
-		for i := q + 1; i < len(v); i++ {
-			if v[i] == '\\' {
-				i++
-			} else if v[i] == '"' {
-				lt = bytes.IndexByte(v[i+1:], '<')
-				if lt >= 0 {
-					lt += i + 1
-				}
-				break
-			}
-		}
-	}
-	if lt >= 0 {
-		gt := bytes.IndexByte(v[lt+1:], '>')
-		if gt < 0 {
-			return nil
-		}
-		return v[lt+1 : lt+1+gt]
-	}
-	// No '<': an addr-spec, which cannot hold LWS.
-	for j, x := range v {
-		if x == ';' || x == ' ' || x == '\t' || x == '\r' || x == '\n' {
-			return v[:j]
-		}
-	}
-	return v
-}

@@ -13,28 +13,32 @@ import "bytes"
 // RFC 3261 §20 says the first ';' already starts the header parameters, so
 // a ";tag=" inside "<sip:a;tag=x>" is part of the URI and one after a bare
 // URI is the header's. Quoted display names may hold '<', ';' and ','.
-func skipAddr(b []byte, i, end int) (int, error) {
+//
+// lt and gt delimit what is inside "<...>" (lt just past the '<', gt at
+// the '>'), 0 when there is none; an unclosed '<' gives lt alone, with
+// ErrTruncated.
+func skipAddr(b []byte, i, end int) (next, lt, gt int, err error) {
 	for i < end {
 		switch b[i] {
 		case '"':
 			j, ok := skipQuoted(b, i, end)
 			if !ok {
-				return 0, ErrTruncated
+				return 0, 0, 0, ErrTruncated
 			}
 			i = j
 		case '<':
 			j := bytes.IndexByte(b[i+1:end], '>')
 			if j < 0 {
-				return 0, ErrTruncated
+				return 0, i + 1, 0, ErrTruncated
 			}
-			return i + 1 + j + 1, nil
+			return i + 1 + j + 1, i + 1, i + 1 + j, nil
 		case ';', ',':
-			return i, nil
+			return i, 0, 0, nil
 		default:
 			i++
 		}
 	}
-	return i, nil
+	return i, 0, 0, nil
 }
 
 // What nextAddr found, in the bits of st.
@@ -56,16 +60,27 @@ const (
 // comma), or len(b), and addrMore reports a comma after this value. With
 // addrTrunc, the rest is what was read before it and next is 0.
 //
+// us..ue is what is inside the value's "<...>" (the URI of a name-addr),
+// the last one when junk holds more; 0, 0 when there is none (an
+// addr-spec). An unclosed '<' sets us alone (with addrTrunc).
+//
 // The parameters are read as params.go describes them, written out here,
 // and the flags come back as the bits of one int: in wasm, every result is
 // a store and a load, and a bool or an error (an interface) costs as much
 // as an int; zeroing or copying a struct of more than 32 bytes is a
 // memory.fill or memory.copy, which wazero runs as calls to memmove.
-func nextAddrGo(b []byte, i int, want string) (st, vs, ve, next int) {
+func nextAddrGo(b []byte, i int, want string) (st, vs, ve, next, us, ue int) {
 	end := len(b) // with uint compares: no bounds checks (branches in wasm)
 	for {
 		var err error
-		i, err = skipAddr(b, i, end)
+		var lt, gt int
+		i, lt, gt, err = skipAddr(b, i, end)
+		if lt > 0 {
+			us = lt
+		}
+		if gt > 0 {
+			ue = gt
+		}
 		if err != nil {
 			st |= addrTrunc
 			return
@@ -142,10 +157,10 @@ func nextAddrGo(b []byte, i int, want string) (st, vs, ve, next int) {
 	}
 }
 
-// scanNameAddrTag reads a From or To value and returns its tag parameter
-// (nil when absent).
+// scanNameAddrTag reads a From value and returns its tag parameter (nil
+// when absent).
 func scanNameAddrTag(b []byte, i, end int) ([]byte, error) {
-	st, vs, ve, _ := nextAddr(b[:end], skipWS(b, i, end), "tag")
+	st, vs, ve, _, _, _ := nextAddr(b[:end], skipWS(b, i, end), "tag")
 	if st&addrTrunc != 0 {
 		return nil, ErrTruncated
 	}
@@ -153,6 +168,31 @@ func scanNameAddrTag(b []byte, i, end int) ([]byte, error) {
 		return nil, nil
 	}
 	return b[vs:ve:ve], nil
+}
+
+// scanTo reads a To value into m: its tag parameter and its URI, inside
+// "<...>" (the last, if junk holds more) or, for an addr-spec, up to its
+// first ';', ',' or LWS (RFC 3261 §20: header parameters then start at the
+// first ';').
+func scanTo(b []byte, i, end int, m *Message) error {
+	i = skipWS(b, i, end)
+	st, vs, ve, _, us, ue := nextAddr(b[:end], i, "tag")
+	if st&addrTrunc != 0 {
+		return ErrTruncated
+	}
+	if st&addrFound != 0 {
+		m.ToTag = b[vs:ve:ve]
+	}
+	if ue > 0 {
+		m.ToURI = b[us:ue:ue]
+		return nil
+	}
+	j := i
+	for j < end && b[j] != ';' && b[j] != ',' && !isWS(b[j]) {
+		j++
+	}
+	m.ToURI = b[i:j:j]
+	return nil
 }
 
 // scanContact counts the Contact values of one header line and folds their
@@ -176,7 +216,7 @@ func scanContact(b []byte, i, end int, m *Message) error {
 				continue
 			}
 		}
-		st, vs, ve, next := nextAddr(b, i, "expires")
+		st, vs, ve, next, _, _ := nextAddr(b, i, "expires")
 		if st&addrTrunc != 0 {
 			return ErrTruncated
 		}
@@ -207,7 +247,7 @@ func countAddrs(b []byte, i, end int) (int, error) {
 		if i >= end {
 			return n, nil
 		}
-		st, _, _, next := nextAddr(b, i, "")
+		st, _, _, next, _, _ := nextAddr(b, i, "")
 		if st&addrTrunc != 0 {
 			return n, ErrTruncated
 		}

@@ -3,4 +3,6 @@
 package sipscan
 
 // nextAddr: see nextAddrGo.
-func nextAddr(b []byte, i int, want string) (st, vs, ve, next int) { return nextAddrGo(b, i, want) }
+func nextAddr(b []byte, i int, want string) (st, vs, ve, next, us, ue int) {
+	return nextAddrGo(b, i, want)
+}

@@ -16,11 +16,11 @@ var addrWants = []string{"tag", "expires", "", "lr", "+sip.instance", "x", "z"}
 // an assembly that read past len(b) would differ. (No t.Helper: it runs
 // millions of times.)
 func checkAddr(t *testing.T, b []byte, i, end int, want string) int {
-	st, vs, ve, next := nextAddr(b[:end], i, want)
-	wst, wvs, wve, wnext := nextAddrGo(b[:end], i, want)
-	if st != wst || vs != wvs || ve != wve || next != wnext {
-		t.Fatalf("nextAddr(%q, %d, %q) = %#x, %d, %d, %d; Go: %#x, %d, %d, %d",
-			b[:end], i, want, st, vs, ve, next, wst, wvs, wve, wnext)
+	st, vs, ve, next, us, ue := nextAddr(b[:end], i, want)
+	wst, wvs, wve, wnext, wus, wue := nextAddrGo(b[:end], i, want)
+	if st != wst || vs != wvs || ve != wve || next != wnext || us != wus || ue != wue {
+		t.Fatalf("nextAddr(%q, %d, %q) = %#x, %d, %d, %d, %d, %d; Go: %#x, %d, %d, %d, %d, %d",
+			b[:end], i, want, st, vs, ve, next, us, ue, wst, wvs, wve, wnext, wus, wue)
 	}
 	return wst
 }

@@ -12,4 +12,4 @@ package sipscan
 // bools and an error cost as much as reading a short value.
 //
 //go:noescape
-func nextAddr(b []byte, i int, want string) (st, vs, ve, next int)
+func nextAddr(b []byte, i int, want string) (st, vs, ve, next, us, ue int)

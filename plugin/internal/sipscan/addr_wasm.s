@@ -2,7 +2,7 @@
 #include "textflag.h"
 #include "scan_wasm.h"
 
-// func nextAddr(b []byte, i int, want string) (st, vs, ve, next int)
+// func nextAddr(b []byte, i int, want string) (st, vs, ve, next, us, ue int)
 //
 // nextAddrGo step for step (skipAddr included); the comments name its
 // variables.
@@ -41,7 +41,7 @@
 	End; End; \
 	Get r; I64Const $1; I64Add; Set r
 
-TEXT ·nextAddr(SB), NOSPLIT, $0-80
+TEXT ·nextAddr(SB), NOSPLIT, $0-96
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
 	MOVD i+24(FP), R2
@@ -53,6 +53,8 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-80
 	MOVD R6, vs+56(FP)
 	MOVD R6, ve+64(FP)
 	MOVD R6, next+72(FP)
+	MOVD R6, us+80(FP)
+	MOVD R6, ue+88(FP)
 
 	Loop // one pass per stretch of the value; junk starts another
 		// skipAddr: to the header parameters.
@@ -81,6 +83,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-80
 				I64Const $1
 				I64Add
 				Set R2
+				MOVD R2, us+80(FP)
 				Block // found at R2
 				Block // fewer than eight left
 				Loop
@@ -136,6 +139,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-80
 					Br $0
 				End
 				End
+				MOVD R2, ue+88(FP)
 				Get R2
 				I64Const $1
 				I64Add

@@ -1,7 +1,7 @@
 // Package sipscan is a zero-copy, zero-allocation scanner of the parts of a
 // SIP message that RFC 6223 keep negotiation needs: the start line, every Via
 // value (with the position and value of its keep parameter), CSeq, Call-ID,
-// the From and To tags and the To value, Record-Route, Contact/Expires,
+// the From and To tags and the To URI, Record-Route, Contact/Expires,
 // Flow-Timer and Subscription-State.
 //
 // It is not a SIP parser: it does not build header objects and it ignores
@@ -96,10 +96,9 @@ type Message struct {
 	CallID  []byte // the Call-ID value, trimmed ("i:" compact form too)
 	FromTag []byte // tag parameter of From ("f:"), nil if none
 	ToTag   []byte // tag parameter of To ("t:"), nil if none: a request outside a dialog
-	// To is the whole value of the first To header as it stands, LWS
-	// around it included (not trimmed: in wasm that costs more than the
-	// one caller that reads it, for a REGISTER's address of record).
-	To []byte
+	// ToURI is the URI of the first To value (the address of record of a
+	// REGISTER): inside "<...>", or a bare addr-spec up to its parameters.
+	ToURI []byte
 
 	// Expires header value in seconds; -1 when absent or unparsable. Values
 	// above 2^32-1 (the delta-seconds range) read as 2^32-1; so do the

@@ -136,8 +136,7 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 		case hTo:
 			if !seen.to {
 				seen.to = true
-				m.ToTag, err = scanNameAddrTag(b, v, e)
-				m.To = b[v:e:e]
+				err = scanTo(b, v, e, m)
 			}
 		case hContact:
 			err = scanContact(b, v, e, m)
@@ -197,7 +196,7 @@ func reset(m *Message) {
 	m.CallID = nil
 	m.FromTag = nil
 	m.ToTag = nil
-	m.To = nil
+	m.ToURI = nil
 	m.Expires = -1
 	m.Contacts = 0
 	m.ContactStar = false

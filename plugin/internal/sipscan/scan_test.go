@@ -136,11 +136,15 @@ func TestHeaders(t *testing.T) {
 		{"from quoted display name", `From: "A <b>;tag=no, x" <sip:a@x>;TAG=yes` + "\r\n", with(func(w *want) { w.fromTag = "yes" })},
 		{"from token display name", "From: Alice Smith <sip:a@x> ; tag = t1 \r\n", with(func(w *want) { w.fromTag = "t1" })},
 		{"from bare URI params are header params", "From: sip:a@x;tag=bare\r\n", with(func(w *want) { w.fromTag = "bare" })},
-		{"to tag and compact", "t: <sip:b@x>;foo;tag=9\r\n", with(func(w *want) { w.toTag, w.to = "9", " <sip:b@x>;foo;tag=9" })},
-		{"to without tag", "To:  <sip:b@x> \r\n", with(func(w *want) { w.to = "  <sip:b@x> " })},
-		{"to with empty tag", "To: <sip:b@x>;tag=\r\n", with(func(w *want) { w.to = " <sip:b@x>;tag=" })}, // present but empty: len(ToTag) == 0
-		{"folded to", "To: <sip:b@x>\r\n ;tag=f\r\n", with(func(w *want) { w.toTag, w.to = "f", " <sip:b@x>\r\n ;tag=f" })},
-		{"first to wins", "To:<sip:b@x>\r\nTo: <sip:c@x>\r\n", with(func(w *want) { w.to = "<sip:b@x>" })},
+		{"to tag and compact", "t: <sip:b@x>;foo;tag=9\r\n", with(func(w *want) { w.toTag, w.to = "9", "sip:b@x" })},
+		{"to without tag", "To:  <sip:b@x> \r\n", with(func(w *want) { w.to = "sip:b@x" })},
+		{"to with empty tag", "To: <sip:b@x>;tag=\r\n", with(func(w *want) { w.to = "sip:b@x" })}, // present but empty: len(ToTag) == 0
+		{"folded to", "To: <sip:b@x>\r\n ;tag=f\r\n", with(func(w *want) { w.toTag, w.to = "f", "sip:b@x" })},
+		{"first to wins", "To:<sip:b@x>\r\nTo: <sip:c@x>\r\n", with(func(w *want) { w.to = "sip:b@x" })},
+		{"to URI past a quoted display name", `To: "a <b>;\"c" <sip:x@y;transport=tcp>;tag=t` + "\r\n", with(func(w *want) { w.toTag, w.to = "t", "sip:x@y;transport=tcp" })},
+		{"to token display name", "To: Alice <sip:a@x>\r\n", with(func(w *want) { w.to = "sip:a@x" })},
+		{"to addr-spec", "To:  sip:bare@x;tag=2\r\n", with(func(w *want) { w.toTag, w.to = "2", "sip:bare@x" })},
+		{"to addr-spec folded", "To: sip:bare@x\r\n ;tag=3\r\n", with(func(w *want) { w.toTag, w.to = "3", "sip:bare@x" })},
 		{"subscription-state terminated", "Subscription-State: terminated\r\n", with(func(w *want) { w.subTerminated = true })},
 		{"subscription-state any case, params", "subscription-STATE: Terminated;reason=timeout\r\n", with(func(w *want) { w.subTerminated = true })},
 		{"subscription-state LWS", "Subscription-State:   terminated  ;retry-after=5\r\n", with(func(w *want) { w.subTerminated = true })},
@@ -190,7 +194,7 @@ func TestHeaders(t *testing.T) {
 				callID: string(m.CallID), fromTag: string(m.FromTag), toTag: string(m.ToTag),
 				expires: m.Expires, flowTimer: m.FlowTimer,
 				contacts: m.Contacts, star: m.ContactStar, cmin: m.ContactExpiresMin, cmax: m.ContactExpiresMax,
-				rr: m.RecordRoutes, outbound: m.Outbound, to: string(m.To), subTerminated: m.SubscriptionTerminated,
+				rr: m.RecordRoutes, outbound: m.Outbound, to: string(m.ToURI), subTerminated: m.SubscriptionTerminated,
 			}
 			if got != tc.want {
 				t.Errorf("\n got %+v\nwant %+v", got, tc.want)

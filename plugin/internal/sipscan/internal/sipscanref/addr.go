@@ -15,6 +15,7 @@ type addrValue struct {
 	valStart, valEnd int  // its value
 	next             int  // where the next value starts (after the comma), or end
 	more             bool // a comma followed this value
+	uriStart, uriEnd int  // inside the last "<...>" read, 0, 0 if none
 }
 
 // skipAddr skips a name-addr or addr-spec starting at i and returns where
@@ -22,7 +23,8 @@ type addrValue struct {
 // RFC 3261 §20 says the first ';' already starts the header parameters, so
 // a ";tag=" inside "<sip:a;tag=x>" is part of the URI and one after a bare
 // URI is the header's. Quoted display names may hold '<', ';' and ','.
-func skipAddr(b []byte, i, end int) (int, error) {
+// Inside "<...>" goes into uri.
+func skipAddr(b []byte, i, end int, uri *[2]int) (int, error) {
 	for i < end {
 		switch b[i] {
 		case '"':
@@ -36,6 +38,7 @@ func skipAddr(b []byte, i, end int) (int, error) {
 			if j < 0 {
 				return 0, ErrTruncated
 			}
+			*uri = [2]int{i + 1, i + 1 + j}
 			return i + 1 + j + 1, nil
 		case ';', ',':
 			return i, nil
@@ -50,9 +53,13 @@ func skipAddr(b []byte, i, end int) (int, error) {
 // the header parameter named want (lower case; "" for none).
 func nextAddr(b []byte, i, end int, want string) (a addrValue, err error) {
 	for {
-		i, err = skipAddr(b, i, end)
+		var uri [2]int
+		i, err = skipAddr(b, i, end, &uri)
 		if err != nil {
 			return a, err
+		}
+		if uri[1] > 0 {
+			a.uriStart, a.uriEnd = uri[0], uri[1]
 		}
 		var p param
 	params:
@@ -88,12 +95,24 @@ func nextAddr(b []byte, i, end int, want string) (a addrValue, err error) {
 
 // scanNameAddrTag reads a From or To value and returns its tag parameter
 // (nil when absent).
-func scanNameAddrTag(b []byte, i, end int) ([]byte, error) {
-	a, err := nextAddr(b, skipWS(b, i, end), end, "tag")
-	if err != nil || !a.found {
-		return nil, err
+func scanNameAddrTag(b []byte, i, end int) (tag, uri []byte, err error) {
+	i = skipWS(b, i, end)
+	a, err := nextAddr(b, i, end, "tag")
+	if err != nil {
+		return nil, nil, err
 	}
-	return b[a.valStart:a.valEnd:a.valEnd], nil
+	if a.found {
+		tag = b[a.valStart:a.valEnd:a.valEnd]
+	}
+	if a.uriEnd > 0 {
+		return tag, b[a.uriStart:a.uriEnd:a.uriEnd], nil
+	}
+	// An addr-spec: its parameters start at the first ';'.
+	j := i
+	for j < end && b[j] != ';' && b[j] != ',' && !isWS(b[j]) {
+		j++
+	}
+	return tag, b[i:j:j], nil
 }
 
 // scanContact counts the Contact values of one header line and folds their

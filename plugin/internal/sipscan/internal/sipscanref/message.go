@@ -100,7 +100,7 @@ type Message struct {
 	CallID  []byte // the Call-ID value, trimmed ("i:" compact form too)
 	FromTag []byte // tag parameter of From ("f:"), nil if none
 	ToTag   []byte // tag parameter of To ("t:"), nil if none: a request outside a dialog
-	To      []byte // the first To value, LWS around it included
+	ToURI   []byte // the first To value's URI
 
 	// Expires header value in seconds; -1 when absent or unparsable. Values
 	// above 2^32-1 (the delta-seconds range) read as 2^32-1; so do the

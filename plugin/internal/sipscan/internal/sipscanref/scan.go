@@ -101,7 +101,7 @@ func reset(m *Message) {
 	m.CallID = nil
 	m.FromTag = nil
 	m.ToTag = nil
-	m.To = nil
+	m.ToURI = nil
 	m.SubscriptionTerminated = false
 	m.Expires = -1
 	m.Contacts = 0
@@ -203,16 +203,15 @@ func scanHeader(b []byte, start, e int, unterminated bool, m *Message, s *seen) 
 	case hFrom:
 		if !s.from {
 			s.from = true
-			tag, err := scanNameAddrTag(b, i, e)
+			tag, _, err := scanNameAddrTag(b, i, e)
 			m.FromTag = tag
 			return err
 		}
 	case hTo:
 		if !s.to {
 			s.to = true
-			tag, err := scanNameAddrTag(b, i, e)
-			m.ToTag = tag
-			m.To = b[i:e:e]
+			tag, uri, err := scanNameAddrTag(b, i, e)
+			m.ToTag, m.ToURI = tag, uri
 			return err
 		}
 	case hSubscriptionState:
