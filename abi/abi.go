@@ -57,6 +57,11 @@ const (
 	FeatureDeadFlow                          // receiver reports flows whose keep-alives stopped
 	FeatureStripBelowTop                     // strips keep values below the top Via (§10, R17)
 	FeatureControlPlane                      // go-plugin typed calls: configure, describe, stats
+	// FeatureQuietRefresh: a received REGISTER that cannot be a
+	// de-registration (see MayDeregister) changes nothing in the flow's
+	// record but its liveness, which the module also notes on the response
+	// sent back on the flow; a host may pass it without calling on_request.
+	FeatureQuietRefresh
 )
 
 // Has reports whether every bit of want is set in f.

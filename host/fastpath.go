@@ -65,3 +65,18 @@ func (fp *fastPolicy) coversMethod(msg []byte) bool {
 	}
 	return false
 }
+
+// quietRefresh reports a received REGISTER on a flow with a record that the
+// plugin need not see: it declares FeatureQuietRefresh (such a REGISTER
+// changes only the flow's liveness, which it notes again on the response
+// sent back on the flow) and the REGISTER cannot be a de-registration. A
+// registration refresh then costs one guest call (its response), not two.
+func (h *Host) quietRefresh(ev *Event) bool {
+	if ev.Kind != abi.KindSIPRequest || ev.Dir != abi.DirIn || !bytes.HasPrefix(ev.Message, registerPrefix) {
+		return false
+	}
+	g := h.gen.Load()
+	return g != nil && g.info.Features.Has(abi.FeatureQuietRefresh) && !abi.MayDeregister(ev.Message)
+}
+
+var registerPrefix = []byte("REGISTER ")

@@ -29,7 +29,7 @@ func (h *Host) Handle(ctx context.Context, ev Event) Result {
 	unlock := h.store.Lock(ev.Flow)
 	sc := recBuf.Get().(*[abi.MaxRecord]byte)
 	rec, ok := h.store.Get(ev.Flow, sc[:0])
-	if !ok && !h.fast.Load().mayNeedGuest(&ev) {
+	if (!ok && !h.fast.Load().mayNeedGuest(&ev)) || (ok && h.quietRefresh(&ev)) {
 		unlock()
 		recBuf.Put(sc)
 		h.met.callOutcome(exp, outcomeFast)

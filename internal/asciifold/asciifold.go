@@ -29,3 +29,30 @@ func containsFrom(b []byte, lower string, first byte) bool {
 		b = b[i+1:]
 	}
 }
+
+// Index is the index of the first instance of lower (as for Contains) in
+// b, in any case, or -1.
+func Index(b []byte, lower string) int {
+	first := lower[0]
+	i := indexFrom(b, lower, first)
+	if first >= 'a' && first <= 'z' {
+		if j := indexFrom(b, lower, first-'a'+'A'); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
+	}
+	return i
+}
+
+func indexFrom(b []byte, lower string, first byte) int {
+	off := 0
+	for {
+		i := bytes.IndexByte(b[off:], first)
+		if i < 0 || len(b)-off-i < len(lower) {
+			return -1
+		}
+		if bytes.EqualFold(b[off+i:off+i+len(lower)], []byte(lower)) {
+			return off + i
+		}
+		off += i + 1
+	}
+}

@@ -25,3 +25,22 @@ func TestContains(t *testing.T) {
 		}
 	}
 }
+
+func TestIndex(t *testing.T) {
+	for _, tc := range []struct {
+		b, lower string
+		want     int
+	}{
+		{"", "expires", -1},
+		{"Expires: 0", "expires", 0},
+		{"x;EXPIRES=1;expires=2", "expires", 2},
+		{"x;expires=1;EXPIRES=2", "expires", 2},
+		{"eexpire", "expires", -1},
+		{"EEXPIRES", "expires", 1},
+		{"+sip.x", "+sip.x", 0},
+	} {
+		if got := Index([]byte(tc.b), tc.lower); got != tc.want {
+			t.Errorf("Index(%q, %q) = %d, want %d", tc.b, tc.lower, got, tc.want)
+		}
+	}
+}

@@ -23,7 +23,11 @@ func (p *Plugin) onSIP(c *call) {
 		c.setReason(abi.ReasonMalformed) // a response passed as a request, or the reverse
 		return
 	}
-	if c.in.Dir == abi.DirIn {
+	if c.in.Dir == abi.DirIn || !m.IsRequest {
+		// Anything received shows the flow alive; so does a response we
+		// send on it, which answers a request that arrived on it (RFC 3261
+		// §18.2.2). That is what lets a host skip a quiet refresh
+		// (abi.FeatureQuietRefresh).
 		p.noteSeen(c)
 	}
 	key := hash(m.CallID) // a dialog's key (see registrationKey)

@@ -718,6 +718,18 @@ func testDeadFlow(t T, h *Harness) {
 	if d := actions(outs, abi.ActFlowDead); len(d) != 1 || d[0].Reason != abi.ReasonNoKeepalives {
 		t.Fatalf("want flow-dead after 90 s of silence: %v", outs)
 	}
+	// A response sent on the flow answers a request received on it: a sign
+	// of life (hosts skip the refresh itself: abi.FeatureQuietRefresh).
+	g := UDP(5071)
+	h.SIP(g, out, RegisterOK("reg-2", 1, ";keep", 600))
+	h.Advance(80 * time.Second)
+	h.SIP(g, out, Response(200, "OPTIONS", "opt-1", 1, "", ViaAlice))
+	if outs := h.Advance(80 * time.Second); len(actions(outs, abi.ActFlowDead)) != 0 {
+		t.Fatalf("flow reported dead 80 s after a response was sent on it")
+	}
+	if outs := h.Advance(11 * time.Second); len(actions(outs, abi.ActFlowDead)) != 1 {
+		t.Fatalf("want flow-dead 91 s after the response: %v", outs)
+	}
 }
 
 // testRecordV1: a record written by a version 1 plugin (registrations
