@@ -176,13 +176,19 @@ func failOpen(ev *Event, err *CallError) Result {
 // (store-less: nothing is stored, no timer is scheduled, actions are only
 // returned). rec is the flow's record, nil if it has none. An Event with
 // Kind == abi.KindNone runs on_timer. Call never fails: on any error the
-// result fails open.
+// result fails open. A quiet refresh (see quietRefresh) on a flow with a
+// record does not enter the guest: the record is unchanged.
 func (h *Host) Call(ctx context.Context, ev *Event, rec []byte) CallResult {
 	var cr CallResult
 	exp, err := exportOf(ev)
 	if err != nil {
 		h.met.failure(CauseBadInput)
 		cr.Result = failOpen(ev, &CallError{Export: "none", Cause: CauseBadInput, Err: err})
+		return cr
+	}
+	if len(rec) > 0 && h.quietRefresh(ev) {
+		h.met.callOutcome(exp, outcomeFast)
+		cr.Message = ev.Message
 		return cr
 	}
 	g, in, out, cerr := h.enter(ctx, ev, rec, exp)

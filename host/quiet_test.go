@@ -45,6 +45,18 @@ func TestQuietRefresh(t *testing.T) {
 			t.Fatalf("a de-registration: %+v", res)
 		}
 	}
+	// The store-less Call (the Kamailio adapter's) skips it too, and keeps
+	// the caller's record.
+	h.Handle(ctx, ok)
+	rec, _ := h.store.Get(f, nil)
+	ev := in(";expires=600", "")
+	if cr := h.Call(ctx, &ev, rec); cr.Entered || cr.RecordChanged || cr.RecordDeleted || string(cr.Message) != string(ev.Message) {
+		t.Fatalf("Call on a quiet refresh: %+v", cr)
+	}
+	ev = in("", "Expires: 0\r\n")
+	if cr := h.Call(ctx, &ev, rec); !cr.Entered || !cr.RecordDeleted {
+		t.Fatalf("Call on a de-registration: %+v", cr)
+	}
 	// A module without the feature sees every received request on a flow
 	// with a record.
 	g := newHost(t, WithModuleFile(fixture(t, "good")))
