@@ -18,16 +18,7 @@ func Contains(b []byte, lower string) bool {
 }
 
 func containsFrom(b []byte, lower string, first byte) bool {
-	for {
-		i := bytes.IndexByte(b, first)
-		if i < 0 || len(b)-i < len(lower) {
-			return false
-		}
-		if bytes.EqualFold(b[i:i+len(lower)], []byte(lower)) {
-			return true
-		}
-		b = b[i+1:]
-	}
+	return indexFrom(b, lower, first) >= 0
 }
 
 // Index is the index of the first instance of lower (as for Contains) in
