@@ -12,12 +12,8 @@ import "bytes"
 func Contains(b []byte, lower string) bool {
 	first := lower[0]
 	if first >= 'a' && first <= 'z' {
-		return containsFrom(b, lower, first) || containsFrom(b, lower, first-'a'+'A')
+		return indexFrom(b, lower, first) >= 0 || indexFrom(b, lower, first-'a'+'A') >= 0
 	}
-	return containsFrom(b, lower, first)
-}
-
-func containsFrom(b []byte, lower string, first byte) bool {
 	return indexFrom(b, lower, first) >= 0
 }
 

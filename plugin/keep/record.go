@@ -53,7 +53,7 @@ const (
 
 // binding ties the flow's keep-alives to one registration or dialog.
 type binding struct {
-	key     uint64 // bindingKey: FNV-1a of the AOR (registrations) or of the Call-ID (dialogs)
+	key     uint64 // FNV-1a of the AOR (registrations: registrationKey) or of the Call-ID (dialogs)
 	kind    uint8  // bkRegistration, bkDialog or bkSubscription
 	side    uint8  // sideSender or sideReceiver
 	keep    uint32 // negotiated (sender) or granted (receiver) keep value, seconds; 0 = RFC 5626 defaults

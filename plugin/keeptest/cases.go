@@ -2,6 +2,7 @@ package keeptest
 
 import (
 	"encoding/binary"
+	"hash/fnv"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -773,12 +774,9 @@ func asVersion1(t T, rec []byte, callID string) []byte {
 	if len(rec) != recordHeader+recordBinding || rec[3] != 1 {
 		t.Fatalf("want a record with one binding, got %d bytes", len(rec))
 	}
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(callID); i++ {
-		h ^= uint64(callID[i])
-		h *= 1099511628211
-	}
+	h := fnv.New64a()
+	h.Write([]byte(callID))
 	rec[0] = 1
-	binary.LittleEndian.PutUint64(rec[recordHeader:], h)
+	binary.LittleEndian.PutUint64(rec[recordHeader:], h.Sum64())
 	return rec
 }
