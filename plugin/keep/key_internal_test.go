@@ -1,6 +1,9 @@
 package keep
 
-import "testing"
+import (
+	"hash/fnv"
+	"testing"
+)
 
 // TestHashFold: the AOR key ignores ASCII case and tells AORs apart.
 func TestHashFold(t *testing.T) {
@@ -29,6 +32,20 @@ func TestLower8(t *testing.T) {
 			if got := lower8(x); got != want {
 				t.Fatalf("lower8(%#x) = %#x, want %#x", x, got, want)
 			}
+		}
+	}
+}
+
+// TestHashIsFNV1a: a dialog's key is FNV-1a of its Call-ID, byte for byte
+// (records from older plugins hold such keys), at every length around the
+// eight-byte steps.
+func TestHashIsFNV1a(t *testing.T) {
+	b := []byte("a84b4c76e66710@pc33.atlanta.example.com\x00\xff\x80")
+	for n := 0; n <= len(b); n++ {
+		f := fnv.New64a()
+		f.Write(b[:n])
+		if got, want := hash(b[:n]), f.Sum64(); got != want {
+			t.Fatalf("hash(%q) = %#x, FNV-1a %#x", b[:n], got, want)
 		}
 	}
 }

@@ -8,8 +8,7 @@ import (
 // onSIP handles a SIP request or response, in either direction.
 func (p *Plugin) onSIP(c *call) {
 	m := &c.msg
-	// The plugin never reads m.Outbound: leave Require/Supported unread.
-	if err := sipscan.ScanFor(c.in.Message, m, 0); err != nil {
+	if err := sipscan.ScanFor(c.in.Message, m, p.scanNeed(c)); err != nil {
 		p.stats.malformed++
 		if err == sipscan.ErrTooLarge {
 			c.setReason(abi.ReasonTooLarge)
@@ -30,11 +29,13 @@ func (p *Plugin) onSIP(c *call) {
 		// (abi.FeatureQuietRefresh).
 		p.noteSeen(c)
 	}
-	key := hash(m.CallID) // a dialog's key (see registrationKey)
+	var key uint64
 	if m.CSeqMethod == sipscan.MethodREGISTER && (!m.IsRequest || isDeregistration(m)) {
 		// A REGISTER request reads its binding only to end it: a refresh
 		// leaves it to the 2xx, and skips hashing the AOR.
-		key = registrationKey(m, key)
+		key = registrationKey(m)
+	} else {
+		key = hash(m.CallID) // a dialog's key
 	}
 	if m.IsRequest {
 		p.touchDialog(c, key)
@@ -62,6 +63,18 @@ func (p *Plugin) onSIP(c *call) {
 	} else {
 		p.responseOut(c, key)
 	}
+}
+
+// scanNeed is what the rules read beyond the scan's minimum. They never
+// read From, Record-Route (the route set is the host's InRouteSet) or
+// Require/Supported, nor Contact and Expires in a request other than
+// REGISTER; the Vias below the top matter only to a proxy forwarding a
+// response (R17). A header left out costs the scan nothing.
+func (p *Plugin) scanNeed(c *call) sipscan.Need {
+	if c.in.Kind == abi.KindSIPResponse && c.in.Dir == abi.DirOut && c.in.Role == abi.RoleProxy && !p.pol.KeepLowerValues {
+		return sipscan.NeedLowerVias
+	}
+	return 0
 }
 
 // requestOut: a request about to leave on this flow, with our own Via on top.
@@ -396,24 +409,39 @@ func clampU32(v int64) uint32 {
 }
 
 // registrationKey identifies the registration a REGISTER or its response
-// belongs to on its flow (a dialog is its Call-ID, callIDKey). A
+// belongs to on its flow (a dialog is its Call-ID's hash). A
 // registration is its address of record, the To URI (RFC 3261 §10.2): a UA
 // may change Call-ID between refreshes (after a reboot, say), and its
 // refresh or de-registration must still find the binding; a proxy
 // forwarding many users' REGISTERs over one flow gets one binding per user,
-// not one per Call-ID. Without a To URI it falls back to callIDKey.
-func registrationKey(m *sipscan.Message, callIDKey uint64) uint64 {
+// not one per Call-ID. Without a To URI it falls back to the Call-ID's key.
+func registrationKey(m *sipscan.Message) uint64 {
 	if len(m.ToURI) > 0 {
 		return hashFold(m.ToURI)
 	}
-	return callIDKey
+	return hash(m.CallID)
 }
 
 // hash is FNV-1a; hashFold is FNV-1a of the ASCII lower-cased bytes (an AOR's
 // scheme and host are case-insensitive; its user part is not, but two users
 // of one flow differing only in case is not a case worth a URI parser).
 func hash(b []byte) uint64 {
+	// FNV-1a is byte by byte, and records keep these keys across a hot
+	// swap, so the result must not change; the loop takes eight bytes per
+	// iteration only because in wasm each iteration pays a dispatch.
 	h := uint64(fnvOffset)
+	for len(b) >= 8 {
+		x := le.Uint64(b)
+		h = (h ^ x&0xff) * fnvPrime
+		h = (h ^ x>>8&0xff) * fnvPrime
+		h = (h ^ x>>16&0xff) * fnvPrime
+		h = (h ^ x>>24&0xff) * fnvPrime
+		h = (h ^ x>>32&0xff) * fnvPrime
+		h = (h ^ x>>40&0xff) * fnvPrime
+		h = (h ^ x>>48&0xff) * fnvPrime
+		h = (h ^ x>>56) * fnvPrime
+		b = b[8:]
+	}
 	for _, x := range b {
 		h ^= uint64(x)
 		h *= fnvPrime

@@ -55,7 +55,7 @@ var nameKind = func() (t kindTable) {
 }()
 
 // headerKind is the header named name (a token, not empty) in kinds
-// (nameKind or nameKindNoOutbound), or hOther.
+// (nameKind or one of kindsBySkip), or hOther.
 func headerKind(name []byte, kinds *kindTable) hdr {
 	l, c0 := len(name), name[0]
 	if l >= len(kinds) || (c0|0x20)-'a' > 'z'-'a' {
@@ -73,23 +73,69 @@ func headerKind(name []byte, kinds *kindTable) hdr {
 	return h
 }
 
-// nameKindNoOutbound is nameKind without Require and Supported, for a scan
-// that does not need Message.Outbound.
-var nameKindNoOutbound = func() (t kindTable) {
-	t = nameKind
-	for l := range t {
-		for c := range t[l] {
-			if t[l][c] == hRequire || t[l][c] == hSupported {
-				t[l][c] = hOther
+// What a Need leaves out, as the headers ScanFor passes over: kindsBySkip
+// is nameKind with the headers of the bits in its index taken out, so a
+// header left out costs the scan no more than an unknown one.
+const (
+	skipOptionTags = 1 << iota // Require, Supported
+	skipFrom
+	skipRecordRoute
+	skipContacts // Contact, Expires
+	skipVia      // after the top Via value
+	skipCombos   = 1 << iota
+)
+
+var kindsBySkip = func() (t [skipCombos]kindTable) {
+	left := [...][]hdr{
+		{hRequire, hSupported}, {hFrom}, {hRecordRoute}, {hContact, hExpires}, {hVia},
+	}
+	for skip := range t {
+		t[skip] = nameKind
+		for bit, hs := range left {
+			if skip&(1<<bit) == 0 {
+				continue
+			}
+			for l := range t[skip] {
+				for c := range t[skip][l] {
+					for _, h := range hs {
+						if t[skip][l][c] == h {
+							t[skip][l][c] = hOther
+						}
+					}
+				}
 			}
 		}
 	}
 	return t
 }()
 
+// skipOf is what need leaves out before the start line is read (the
+// request's method decides skipContacts).
+func skipOf(need Need) int {
+	skip := 0
+	if need&NeedOutbound == 0 {
+		skip |= skipOptionTags
+	}
+	if need&NeedFromTag == 0 {
+		skip |= skipFrom
+	}
+	if need&NeedRecordRoutes == 0 {
+		skip |= skipRecordRoute
+	}
+	return skip
+}
+
 // methodOf maps a method token to a Method. SIP methods are case-sensitive
 // (RFC 3261 §7.1), so "invite" is MethodOther.
 func methodOf(b []byte) Method {
+	if l := len(b); l <= 8 && l > 0 && cap(b) >= 8 {
+		return methodOfWord(le.Uint64(b[:8]), l) // (b runs on in the message)
+	}
+	return methodByName(b)
+}
+
+// methodByName is methodOf for any b: the reference for methodOfWord.
+func methodByName(b []byte) Method {
 	// switch on string(b) compiles to comparisons without a conversion.
 	switch string(b) {
 	case "REGISTER":
@@ -126,6 +172,21 @@ func methodOf(b []byte) Method {
 
 // scanCSeq reads "CSeq: 1*DIGIT LWS Method" (RFC 3261 §20.16).
 func scanCSeq(b []byte, i, end int, m *Message) error {
+	// The usual value, " 4711 INVITE" (one SP before and between, at most
+	// seven digits, a method of at most eight letters running to the end),
+	// is read a word at a time (word.go); anything else takes the general
+	// path below, which reads it the same way.
+	if j := i + 1; j+16 <= len(b) && b[i] == ' ' {
+		x := le.Uint64(b[j:])
+		if k := digitRun8(x); k > 0 && k < 8 && b[j+k] == ' ' {
+			s := j + k + 1
+			w := le.Uint64(b[s:])
+			if l := end - s; l > 0 && l <= 8 && nameRun8(w) >= l {
+				m.CSeqNum, m.CSeqMethod = digitsValue(x, k), methodOfWord(w, l)
+				return nil
+			}
+		}
+	}
 	i, end = trimWS(b, i, end)
 	j := skipClass(b, i, end, cDigit)
 	n, ok := parseUint32(b[i:j])
@@ -147,6 +208,13 @@ func scanCSeq(b []byte, i, end int, m *Message) error {
 // scanExpires reads "Expires: delta-seconds"; -1 when it is not 1*DIGIT.
 // RFC 3261 §20.19 bounds the value by 2^32-1, so a longer one saturates.
 func scanExpires(b []byte, i, end int) int64 {
+	// The usual value, " 3600" (one SP, at most seven digits), a word at a
+	// time (as in scanCSeq).
+	if j := i + 1; j+8 <= len(b) && b[i] == ' ' {
+		if k := digitRun8(le.Uint64(b[j:])); k > 0 && k < 8 && j+k == end {
+			return int64(digitsValue(le.Uint64(b[j:]), k))
+		}
+	}
 	i, end = trimWS(b, i, end)
 	return parseDelta(b[i:end])
 }

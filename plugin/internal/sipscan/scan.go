@@ -16,27 +16,44 @@ import (
 // headers may be missing: the scan then runs to the end of msg.
 func Scan(msg []byte, m *Message) error { return ScanFor(msg, m, NeedAll) }
 
-// Need selects optional work of ScanFor.
+// Need selects optional work of ScanFor: what a caller leaves out is not
+// read at all (its header lines are passed over like any unknown header),
+// so it costs nothing and cannot make the scan fail.
 type Need uint8
 
 const (
 	// NeedOutbound: read Require and Supported for the "outbound" option tag
-	// (Message.Outbound). Without it Outbound stays false. Nothing in those
-	// headers can make a scan fail, so leaving it out never changes what
-	// else the scan returns.
+	// (Message.Outbound). Without it Outbound stays false.
 	NeedOutbound Need = 1 << iota
 
+	// NeedFromTag: read From (Message.FromTag). Without it FromTag is nil.
+	NeedFromTag
+
+	// NeedRecordRoutes: count Record-Route values (Message.RecordRoutes).
+	// Without it RecordRoutes is 0.
+	NeedRecordRoutes
+
+	// NeedLowerVias: read every Via value. Without it only the topmost is
+	// read (NVias is 1): the rest of its header line and every later Via
+	// line are passed over.
+	NeedLowerVias
+
+	// NeedRequestContacts: read Contact and Expires in every request.
+	// Without it they are read in responses and in REGISTER requests only
+	// (by the start line's method), and other requests leave Contacts,
+	// ContactStar, ContactExpiresMax/Min and Expires as if absent.
+	NeedRequestContacts
+
 	// NeedAll is everything: what Scan does.
-	NeedAll = NeedOutbound
+	NeedAll = NeedOutbound | NeedFromTag | NeedRecordRoutes | NeedLowerVias | NeedRequestContacts
 )
 
-// ScanFor is Scan doing only the optional work in need (see Need); every
-// field it does not leave out, and every error, is as Scan returns them.
+// ScanFor is Scan doing only the optional work in need (see Need). Every
+// field it does not leave out is as Scan returns it, and it fails only on
+// a message Scan fails on too (with Scan's error, unless the error Scan
+// meets first lies in a part ScanFor leaves out).
 func ScanFor(msg []byte, m *Message, need Need) error {
-	kinds := &nameKind
-	if need&NeedOutbound == 0 {
-		kinds = &nameKindNoOutbound
-	}
+	skip := skipOf(need)
 	reset(m)
 	// Only the header section is scanned, and it must fit in
 	// MaxHeaderBytes: work on a view capped there and report ErrTooLarge
@@ -59,6 +76,10 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 		return err
 	}
 	i = next
+	if m.IsRequest && m.Method != MethodREGISTER && need&NeedRequestContacts == 0 {
+		skip |= skipContacts
+	}
+	kinds := &kindsBySkip[skip]
 
 	var seen seen
 	for {
@@ -115,7 +136,13 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 		var err error
 		switch v := c + 1; h {
 		case hVia:
-			err = scanVia(b, v, e, m)
+			if need&NeedLowerVias != 0 {
+				err = scanVia(b, v, e, m)
+			} else {
+				// The top Via alone: later Via lines become unknown.
+				err = scanTopVia(b, v, e, m)
+				kinds = &kindsBySkip[skip|skipVia]
+			}
 		case hCSeq:
 			if seen.cseq {
 				return ErrBadCSeq
@@ -139,7 +166,11 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 				err = scanTo(b, v, e, m)
 			}
 		case hContact:
-			err = scanContact(b, v, e, m)
+			// (The long name shares its table entry with Call-ID, so
+			// kindsBySkip cannot take it out.)
+			if skip&skipContacts == 0 {
+				err = scanContact(b, v, e, m)
+			}
 		case hExpires:
 			if !seen.expires {
 				seen.expires = true

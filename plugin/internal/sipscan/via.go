@@ -42,6 +42,23 @@ func scanVia(b []byte, i, end int, m *Message) error {
 	}
 }
 
+// scanTopVia reads the first Via value in b[i:end] (one header line's
+// value) into m.Vias[0]: what scanVia reads first, with its errors, the
+// rest of the line left unread.
+func scanTopVia(b []byte, i, end int, m *Message) error {
+	switch st, _ := viaValue(b[:end], i, &m.Vias[0]); st {
+	case viaMore, viaLast:
+		m.NVias = 1
+		return nil
+	case viaJunk:
+		m.NVias = 1
+		return ErrBadVia
+	case viaTrunc:
+		return ErrTruncated
+	}
+	return ErrBadVia
+}
+
 // setKeep records one keep parameter on v (RFC 6223 §8.2:
 // keep = "keep" [ EQUAL 1*(DIGIT) ]).
 func setKeep(b []byte, v *Via, p *param) {
