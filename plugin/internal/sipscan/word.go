@@ -58,7 +58,7 @@ var methodSlots = func() (t struct {
 		"UPDATE": MethodUPDATE, "OPTIONS": MethodOPTIONS, "PRACK": MethodPRACK, "MESSAGE": MethodMESSAGE,
 		"INFO": MethodINFO, "PUBLISH": MethodPUBLISH}
 	for seed := uint64(1); ; seed++ {
-		t.mul = (seed*0x9e3779b97f4a7c15)^(seed>>3) | 1
+		t.mul = (seed * 0x9e3779b97f4a7c15) ^ (seed >> 3) | 1
 		clear(t.slot[:])
 		ok := true
 		for name, m := range names {
