@@ -69,10 +69,11 @@ func (p *Plugin) onSIP(c *call) {
 // read From, Record-Route (the route set is the host's InRouteSet) or
 // Require/Supported, nor Contact and Expires in a request other than
 // REGISTER; the Vias below the top matter only to a proxy forwarding a
-// response (R17). A header left out costs the scan nothing.
+// response, and only those with keep (R17). A header left out costs the
+// scan nothing.
 func (p *Plugin) scanNeed(c *call) sipscan.Need {
 	if c.in.Kind == abi.KindSIPResponse && c.in.Dir == abi.DirOut && c.in.Role == abi.RoleProxy && !p.pol.KeepLowerValues {
-		return sipscan.NeedLowerVias
+		return sipscan.NeedLowerKeeps
 	}
 	return 0
 }

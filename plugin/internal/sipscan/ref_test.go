@@ -58,7 +58,17 @@ func sameAsScan(msg []byte, m *Message, err error, need Need) string {
 	if need&NeedRecordRoutes == 0 {
 		want.RecordRoutes = 0
 	}
-	if need&NeedLowerVias == 0 {
+	switch {
+	case need&NeedLowerVias != 0:
+	case need&NeedLowerKeeps != 0 && lean.NVias == m.NVias:
+	default:
+		// Only the top Via; with NeedLowerKeeps, only when no Via
+		// below it has keep.
+		for k := 1; need&NeedLowerKeeps != 0 && k < m.NVias; k++ {
+			if v := m.Vias[k]; v.Keep != KeepAbsent || v.KeepStart != 0 || v.KeepNameEnd != 0 || v.KeepEnd != 0 {
+				return what + ": left out a Via with keep"
+			}
+		}
 		want.NVias = 1
 	}
 	if need&NeedRequestContacts == 0 && m.IsRequest && m.Method != MethodREGISTER {
@@ -87,6 +97,9 @@ func diffValues(path string, a, b reflect.Value) string {
 	switch a.Kind() {
 	case reflect.Struct:
 		for i := 0; i < a.NumField(); i++ {
+			if !a.Type().Field(i).IsExported() {
+				continue // scratch space of the scan, not a result
+			}
 			if d := diffValues(path+"."+a.Type().Field(i).Name, a.Field(i), b.FieldByName(a.Type().Field(i).Name)); d != "" {
 				return d
 			}

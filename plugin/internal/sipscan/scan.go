@@ -33,10 +33,16 @@ const (
 	// Without it RecordRoutes is 0.
 	NeedRecordRoutes
 
-	// NeedLowerVias: read every Via value. Without it only the topmost is
-	// read (NVias is 1): the rest of its header line and every later Via
-	// line are passed over.
+	// NeedLowerVias: read every Via value. Without it (and without
+	// NeedLowerKeeps) only the topmost is read (NVias is 1): the rest of its
+	// header line and every later Via line are passed over.
 	NeedLowerVias
+
+	// NeedLowerKeeps: read the Via values below the top where a keep
+	// parameter may be. When any Via text below the top value mentions
+	// "keep" (in any case) every Via is read, as with NeedLowerVias; when
+	// none does, NVias is 1 and the rest is left unread: no keep is there.
+	NeedLowerKeeps
 
 	// NeedRequestContacts: read Contact and Expires in every request.
 	// Without it they are read in responses and in REGISTER requests only
@@ -45,7 +51,7 @@ const (
 	NeedRequestContacts
 
 	// NeedAll is everything: what Scan does.
-	NeedAll = NeedOutbound | NeedFromTag | NeedRecordRoutes | NeedLowerVias | NeedRequestContacts
+	NeedAll = NeedOutbound | NeedFromTag | NeedRecordRoutes | NeedLowerVias | NeedLowerKeeps | NeedRequestContacts
 )
 
 // ScanFor is Scan doing only the optional work in need (see Need). Every
@@ -136,12 +142,20 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 		var err error
 		switch v := c + 1; h {
 		case hVia:
-			if need&NeedLowerVias != 0 {
+			switch {
+			case need&NeedLowerVias != 0:
 				err = scanVia(b, v, e, m)
-			} else {
+			case need&NeedLowerKeeps == 0:
 				// The top Via alone: later Via lines become unknown.
 				err = scanTopVia(b, v, e, m)
 				kinds = &kindsBySkip[skip|skipVia]
+			case m.NVias == 0:
+				var more int
+				if more, err = scanTopViaMore(b, v, e, m); more > 0 {
+					err = lowerVia(b, more, e, m)
+				}
+			default:
+				err = lowerVia(b, v, e, m)
 			}
 		case hCSeq:
 			if seen.cseq {
@@ -219,6 +233,7 @@ type seen struct {
 // cleared one by one as they are filled (clearing 64 of them would cost
 // more than the rest of the scan).
 func reset(m *Message) {
+	m.nLower = 0
 	m.IsRequest = false
 	m.Method = MethodNone
 	m.Status = 0

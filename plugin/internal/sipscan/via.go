@@ -46,17 +46,53 @@ func scanVia(b []byte, i, end int, m *Message) error {
 // value) into m.Vias[0]: what scanVia reads first, with its errors, the
 // rest of the line left unread.
 func scanTopVia(b []byte, i, end int, m *Message) error {
-	switch st, _ := viaValue(b[:end], i, &m.Vias[0]); st {
-	case viaMore, viaLast:
+	_, err := scanTopViaMore(b, i, end, m)
+	return err
+}
+
+// scanTopViaMore is scanTopVia that also returns where the line's next
+// value starts, after a ',' (0 when it has none).
+func scanTopViaMore(b []byte, i, end int, m *Message) (more int, err error) {
+	switch st, next := viaValue(b[:end], i, &m.Vias[0]); st {
+	case viaMore:
 		m.NVias = 1
-		return nil
+		return next, nil
+	case viaLast:
+		m.NVias = 1
+		return 0, nil
 	case viaJunk:
 		m.NVias = 1
-		return ErrBadVia
+		return 0, ErrBadVia
 	case viaTrunc:
-		return ErrTruncated
+		return 0, ErrTruncated
 	}
-	return ErrBadVia
+	return 0, ErrBadVia
+}
+
+// span is a range of the scanned message.
+type span struct{ start, end int32 }
+
+// lowerVia takes Via values below the top, b[i:end] (a Via line, or the
+// rest of the top Via's line), for NeedLowerVias. They are only noted
+// while no Via text below the top mentions keep; the first that does, or
+// more lines than m.lower holds, has every noted range read in order, as
+// scanVia would have read them, and every later one read at once.
+func lowerVia(b []byte, i, end int, m *Message) error {
+	if m.nLower >= 0 {
+		if m.nLower < len(m.lower) && !mentionsKeep(b, i, end) {
+			m.lower[m.nLower] = span{int32(i), int32(end)}
+			m.nLower++
+			return nil
+		}
+		noted := m.nLower
+		m.nLower = -1 // from now on every value is read
+		for k := 0; k < noted; k++ {
+			if err := scanVia(b, int(m.lower[k].start), int(m.lower[k].end), m); err != nil {
+				return err
+			}
+		}
+	}
+	return scanVia(b, i, end, m)
 }
 
 // setKeep records one keep parameter on v (RFC 6223 §8.2:

@@ -84,3 +84,26 @@ func word(s string) uint64 {
 	}
 	return w
 }
+
+// mentionsKeep reports whether b[i:end] contains "keep" in any case. A
+// byte ORed with 0x20 is 'k' only when it is 'k' or 'K' (likewise 'e',
+// 'p'), so eight bytes are searched for a candidate first letter at once
+// and only a candidate is compared.
+func mentionsKeep(b []byte, i, end int) bool {
+	const lo, hi = swarLo, swarHi
+	const keep = 'k' | 'e'<<8 | 'e'<<16 | 'p'<<24
+	for ; i+8 <= end; i += 8 {
+		y := (le.Uint64(b[i:]) | lo*0x20) ^ lo*'k'
+		for t := (y - lo) &^ y & hi; t != 0; t &= t - 1 {
+			if p := i + bits.TrailingZeros64(t)>>3; p+4 <= end && le.Uint32(b[p:])|0x20202020 == keep {
+				return true
+			}
+		}
+	}
+	for ; i+4 <= end; i++ {
+		if le.Uint32(b[i:])|0x20202020 == keep {
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,7 @@
 package sipscan
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -78,6 +79,75 @@ func TestMethodOfWord(t *testing.T) {
 		pad := []byte(c + " sip:x SIP/2.0")
 		if got, want := methodOfWord(le.Uint64(pad), len(c)), methodByName([]byte(c)); got != want {
 			t.Fatalf("methodOfWord(%q) = %d, methodByName %d", c, got, want)
+		}
+	}
+}
+
+// TestMentionsKeep: "keep" in any case at every position of values of
+// every length, and near misses, against a byte-by-byte search.
+func TestMentionsKeep(t *testing.T) {
+	words := []string{"keep", "KEEP", "kEeP", "kee", "eep", "k", "kkeep", "keek", "Kep", "kee\x00p", "+eep", "k\xe5ep"}
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 50000; n++ {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = "abk;=, ep\"KE"[r.IntN(12)]
+		}
+		if len(b) > 0 && n%2 == 0 {
+			w := words[r.IntN(len(words))]
+			p := r.IntN(len(b))
+			b = append(b[:p], append([]byte(w), b[p:]...)...)
+		}
+		i := 0
+		if len(b) > 0 {
+			i = r.IntN(len(b))
+		}
+		end := i + r.IntN(len(b)-i+1)
+		want := false
+		for p := i; p+4 <= end; p++ {
+			if string(bytes.ToLower(b[p:p+4])) == "keep" {
+				want = true
+			}
+		}
+		if got := mentionsKeep(b, i, end); got != want {
+			t.Fatalf("mentionsKeep(%q, %d, %d) = %v, want %v", b, i, end, got, want)
+		}
+	}
+}
+
+// TestLowerKeeps: with NeedLowerKeeps a keep in any Via below the top is
+// found however many Via lines and values come before it (more than the
+// noted ranges hold too), and without one the rest is not read.
+func TestLowerKeeps(t *testing.T) {
+	for lines := 0; lines <= 12; lines++ {
+		for at := -1; at < lines; at++ {
+			msg := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP top;branch=z9hG4bK1, SIP/2.0/TCP second;rport\r\n"
+			for k := 0; k < lines; k++ {
+				p := ";branch=z9hG4bK" + strconv.Itoa(k)
+				if k == at {
+					p += ";KeeP=5"
+				}
+				msg += "Via: SIP/2.0/UDP h" + strconv.Itoa(k) + p + ", SIP/2.0/UDP x\r\n"
+			}
+			msg += "CSeq: 1 INVITE\r\n\r\n"
+			var m, lean Message
+			err := Scan([]byte(msg), &m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameAsScan([]byte(msg), &m, err, NeedLowerKeeps); d != "" {
+				t.Fatalf("%d lines, keep in %d: %s", lines, at, d)
+			}
+			ScanFor([]byte(msg), &lean, NeedLowerKeeps)
+			// (The rest of the top line and seven more lines are only noted;
+			// past that, every Via is read.)
+			if want := 1; at < 0 && lines < 8 && lean.NVias != want {
+				t.Fatalf("%d lines, no keep: %d Vias read, want %d", lines, lean.NVias, want)
+			}
+			if want := 2 + 2*lines; at >= 0 && (lean.NVias != want || lean.Vias[2+2*at].Keep != KeepValue) ||
+				lines >= 8 && lean.NVias != want {
+				t.Fatalf("%d lines, keep in %d: %d Vias read, want %d, and the keep", lines, at, lean.NVias, want)
+			}
 		}
 	}
 }
