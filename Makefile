@@ -6,12 +6,12 @@ WASM := $(BUILD)/sipkeep.wasm
 # Debian packages the tests drive as real peers (installed idempotently by `make deps`).
 DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client
 
-.PHONY: all plugin test test-wasm deps conformance bench run generate clean
+.PHONY: all plugin test test-wasm deps conformance bench run generate pgo clean
 all: plugin
 
 # The plugin: standard Go, a wasip1 reactor module.
 plugin: $(WASM)
-$(WASM): $(shell find plugin abi -name '*.go' -o -name '*.s' -o -name '*.h' 2>/dev/null) go.mod go.sum
+$(WASM): $(shell find plugin abi -name '*.go' -o -name '*.s' -o -name '*.h' 2>/dev/null) plugin/default.pgo go.mod go.sum
 	@mkdir -p $(BUILD)
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -ldflags="-s -w" -trimpath -o $@ ./plugin
 
@@ -54,6 +54,16 @@ bench: plugin
 
 generate:
 	sh abi/proto/generate.sh
+
+# The plugin is built with profile-guided optimisation: plugin/default.pgo
+# (which `go build` picks up for ./plugin by itself) is a CPU profile of the
+# plugin's logic running natively on the hot-path benchmarks. PGO inlines
+# the hot calls, and in wasm every Go call costs a dispatch (RATIONALE.md).
+# Regenerate it after large changes to plugin/keep or sipscan.
+pgo:
+	$(GO) test -run '^$$' -bench 'BenchmarkCall/.*/.*/native|BenchmarkFixed/.*/.*/native' -benchtime 5s \
+		-cpuprofile $(BUILD)/pgo.pprof -o $(BUILD)/keeptest.test ./plugin/keeptest/
+	cp $(BUILD)/pgo.pprof plugin/default.pgo
 
 clean:
 	rm -rf $(BUILD)
