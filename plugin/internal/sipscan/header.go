@@ -31,7 +31,8 @@ const kindRows = 19
 // §7.3.3 and RFC 3841's "k") of that length starting with letter c in
 // either case, and the rest of the name is then compared with hdrName.
 // Only "call-id" and "contact" share a length and a first letter; Scan
-// tells them apart by the second. Every other header is skipped on the
+// tells them apart by the second, and takes Contact's entry from the slot
+// no name uses, [0][0] (hOther in a table that leaves Contact out). Every other header is skipped on the
 // lookup alone. (headerKind is the lookup in Go; in wasm nextHeader does
 // it in assembly while it walks the lines, and reads hdrName as an array
 // of strings.)
@@ -48,6 +49,7 @@ var nameKind = func() (t kindTable) {
 			t[len(name)][name[0]&31] = hdr(h)
 		}
 	}
+	t[0][0] = hContact
 	for name, h := range map[string]hdr{"v": hVia, "i": hCallID, "f": hFrom, "t": hTo, "m": hContact, "k": hSupported} {
 		t[1][name[0]&31] = h
 	}
@@ -64,7 +66,7 @@ func headerKind(name []byte, kinds *kindTable) hdr {
 	h := kinds[l][c0&31]
 	if h != hOther && l > 1 {
 		if h == hCallID && name[1]|0x20 == 'o' {
-			h = hContact
+			h = kinds[0][0] // hContact, or hOther: see nameKind
 		}
 		if !eqFold(name, hdrName[h]) {
 			return hOther

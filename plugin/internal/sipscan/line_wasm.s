@@ -370,7 +370,11 @@ TEXT ·nextHeader(SB), NOSPLIT, $0-81
 				I64Const $111 // 'o'
 				I64Eq
 				If
-					I64Const $const_hContact
+					// kinds[0][0]: hContact, or hOther when the
+					// scan leaves Contact out.
+					Get R9
+					I32WrapI64
+					I64Load8U $0
 					Set R12
 				End
 			End

@@ -180,11 +180,7 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 				err = scanTo(b, v, e, m)
 			}
 		case hContact:
-			// (The long name shares its table entry with Call-ID, so
-			// kindsBySkip cannot take it out.)
-			if skip&skipContacts == 0 {
-				err = scanContact(b, v, e, m)
-			}
+			err = scanContact(b, v, e, m)
 		case hExpires:
 			if !seen.expires {
 				seen.expires = true
