@@ -8,13 +8,9 @@ import (
 // onSIP handles a SIP request or response, in either direction.
 func (p *Plugin) onSIP(c *call) {
 	m := &c.msg
-	if err := sipscan.ScanFor(c.in.Message, m, p.scanNeed(c)); err != nil {
-		p.stats.malformed++
-		if err == sipscan.ErrTooLarge {
-			c.setReason(abi.ReasonTooLarge)
-		} else {
-			c.setReason(abi.ReasonMalformed)
-		}
+	need := p.scanNeed(c)
+	if err := sipscan.ScanFor(c.in.Message, m, need); err != nil {
+		p.malformed(c, err)
 		return
 	}
 	if m.IsRequest != (c.in.Kind == abi.KindSIPRequest) {
@@ -30,15 +26,28 @@ func (p *Plugin) onSIP(c *call) {
 		p.noteSeen(c)
 	}
 	var key uint64
-	if m.CSeqMethod == sipscan.MethodREGISTER && (!m.IsRequest || isDeregistration(m)) {
+	switch {
+	case m.IsRequest && m.Method == sipscan.MethodREGISTER:
 		// A REGISTER request reads its binding only to end it: a refresh
-		// leaves it to the 2xx, and skips hashing the AOR.
+		// or a query leaves it to the 2xx. So the scan left its Call-ID
+		// and To unread, and a de-registration (rare) is scanned again
+		// for its AOR.
+		if isDeregistration(m) {
+			if err := sipscan.ScanFor(c.in.Message, m, need|sipscan.NeedRegisterIDs); err != nil {
+				p.malformed(c, err)
+				return
+			}
+			key = registrationKey(m)
+		}
+	case m.CSeqMethod == sipscan.MethodREGISTER && !m.IsRequest:
 		key = registrationKey(m)
-	} else {
+	default:
 		key = hash(m.CallID) // a dialog's key
 	}
 	if m.IsRequest {
-		p.touchDialog(c, key)
+		if m.Method != sipscan.MethodREGISTER {
+			p.touchDialog(c, key)
+		}
 		switch {
 		case m.Method == sipscan.MethodBYE:
 			// A BYE ends the INVITE dialog whichever way it goes (R3); a
@@ -65,10 +74,21 @@ func (p *Plugin) onSIP(c *call) {
 	}
 }
 
+// malformed says in the result why the message could not be scanned.
+func (p *Plugin) malformed(c *call, err error) {
+	p.stats.malformed++
+	if err == sipscan.ErrTooLarge {
+		c.setReason(abi.ReasonTooLarge)
+	} else {
+		c.setReason(abi.ReasonMalformed)
+	}
+}
+
 // scanNeed is what the rules read beyond the scan's minimum. They never
 // read From, Record-Route (the route set is the host's InRouteSet) or
 // Require/Supported, nor Contact and Expires in a request other than
-// REGISTER; the Vias below the top matter only to a proxy forwarding a
+// REGISTER, nor Call-ID and To in a REGISTER request that is not a
+// de-registration (onSIP scans those again); the Vias below the top matter only to a proxy forwarding a
 // response, and only those with keep (R17). A header left out costs the
 // scan nothing.
 func (p *Plugin) scanNeed(c *call) sipscan.Need {

@@ -84,12 +84,13 @@ const (
 	skipRecordRoute
 	skipContacts // Contact, Expires
 	skipVia      // after the top Via value
+	skipIDs      // Call-ID, To
 	skipCombos   = 1 << iota
 )
 
 var kindsBySkip = func() (t [skipCombos]kindTable) {
 	left := [...][]hdr{
-		{hRequire, hSupported}, {hFrom}, {hRecordRoute}, {hContact, hExpires}, {hVia},
+		{hRequire, hSupported}, {hFrom}, {hRecordRoute}, {hContact, hExpires}, {hVia}, {hCallID, hTo},
 	}
 	for skip := range t {
 		t[skip] = nameKind
@@ -107,12 +108,18 @@ var kindsBySkip = func() (t [skipCombos]kindTable) {
 				}
 			}
 		}
+		if skip&(skipIDs|skipContacts) == skipIDs {
+			// Call-ID's entry, taken out, was also how "contact" is
+			// found: name it Contact, whose name it is then compared
+			// with.
+			t[skip][len("contact")]['c'&31] = hContact
+		}
 	}
 	return t
 }()
 
 // skipOf is what need leaves out before the start line is read (the
-// request's method decides skipContacts).
+// request's method decides skipContacts and skipIDs).
 func skipOf(need Need) int {
 	skip := 0
 	if need&NeedOutbound == 0 {

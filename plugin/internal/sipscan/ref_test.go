@@ -71,6 +71,9 @@ func sameAsScan(msg []byte, m *Message, err error, need Need) string {
 		}
 		want.NVias = 1
 	}
+	if need&NeedRegisterIDs == 0 && m.IsRequest && m.Method == MethodREGISTER {
+		want.CallID, want.ToTag, want.ToURI = nil, nil, nil
+	}
 	if need&NeedRequestContacts == 0 && m.IsRequest && m.Method != MethodREGISTER {
 		want.Contacts, want.ContactStar, want.Expires = 0, false, -1
 		want.ContactExpiresMax, want.ContactExpiresMin = -1, -1

@@ -50,8 +50,14 @@ const (
 	// ContactStar, ContactExpiresMax/Min and Expires as if absent.
 	NeedRequestContacts
 
+	// NeedRegisterIDs: read Call-ID and To in REGISTER requests too.
+	// Without it a REGISTER request (by the start line's method) leaves
+	// CallID, ToTag and ToURI nil.
+	NeedRegisterIDs
+
 	// NeedAll is everything: what Scan does.
-	NeedAll = NeedOutbound | NeedFromTag | NeedRecordRoutes | NeedLowerVias | NeedLowerKeeps | NeedRequestContacts
+	NeedAll = NeedOutbound | NeedFromTag | NeedRecordRoutes | NeedLowerVias | NeedLowerKeeps |
+		NeedRequestContacts | NeedRegisterIDs
 )
 
 // ScanFor is Scan doing only the optional work in need (see Need). Every
@@ -82,8 +88,12 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 		return err
 	}
 	i = next
-	if m.IsRequest && m.Method != MethodREGISTER && need&NeedRequestContacts == 0 {
+	switch {
+	case !m.IsRequest:
+	case m.Method != MethodREGISTER && need&NeedRequestContacts == 0:
 		skip |= skipContacts
+	case m.Method == MethodREGISTER && need&NeedRegisterIDs == 0:
+		skip |= skipIDs
 	}
 	kinds := &kindsBySkip[skip]
 
