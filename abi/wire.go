@@ -256,7 +256,10 @@ func PutAction(b []byte, a *Action) {
 	le.PutUint32(b[8:], a.Value)
 	le.PutUint32(b[12:], 0)
 	le.PutUint64(b[16:], a.FlowID)
-	copy(b[24:36], a.TxID[:])
+	// TxID as words: in a wasm guest, copy calls memmove, a call out of
+	// the guest in wazero.
+	le.PutUint64(b[24:], le.Uint64(a.TxID[:]))
+	le.PutUint32(b[32:], le.Uint32(a.TxID[8:]))
 	le.PutUint32(b[36:], 0)
 }
 

@@ -81,10 +81,17 @@ func (c *call) edit(op abi.EditOp, via int, value uint32, start, end int, txt []
 	if c.ne == len(c.edits) || c.nt+len(txt) > len(c.text) {
 		return // cannot happen within MaxVias; never overrun
 	}
-	c.edits[c.ne] = abi.Edit{Op: op, Via: uint8(via), Value: value, Start: uint32(start), End: uint32(end),
-		TextOff: uint32(c.nt), TextLen: uint32(len(txt))}
+	// Field by field, and the text byte by byte (a few bytes): a struct
+	// literal assigned whole is a memory.copy in wasm, and copy calls
+	// memmove, both calls out of the guest in wazero.
+	e := &c.edits[c.ne]
+	e.Op, e.Via, e.Value, e.Start, e.End = op, uint8(via), value, uint32(start), uint32(end)
+	e.TextOff, e.TextLen = uint32(c.nt), uint32(len(txt))
 	c.ne++
-	c.nt += copy(c.text[c.nt:], txt)
+	for _, x := range txt {
+		c.text[c.nt] = x
+		c.nt++
+	}
 }
 
 // editValue appends an edit whose text is "=N".
@@ -191,7 +198,10 @@ func (p *Plugin) encode(c *call) int32 {
 		abi.PutAction(out[off:], &c.acts[i])
 		off += abi.ActionSize
 	}
-	off += copy(out[off:], c.text[:c.nt])
+	for _, x := range c.text[:c.nt] { // (a few bytes: not worth a memmove call)
+		out[off] = x
+		off++
+	}
 
 	switch {
 	case c.rec.empty():

@@ -125,12 +125,18 @@ func (r *record) decode(b []byte) bool {
 	r.recv.flags = b[2]
 	s.nextSend = int64(le.Uint64(b[4:]))
 	s.sentAt = int64(le.Uint64(b[12:]))
-	copy(s.txID[:], b[20:32])
+	// The arrays are read and written as words: copying or zeroing them
+	// is a memory.copy or memory.fill, which wazero runs as a call out of
+	// the guest.
+	le.PutUint64(s.txID[:], le.Uint64(b[20:]))
+	le.PutUint32(s.txID[8:], le.Uint32(b[28:]))
 	s.txAttempt = b[32]
 	s.txRTO = le.Uint32(b[36:])
 	s.txNext = int64(le.Uint64(b[40:]))
 	s.pongDeadline = int64(le.Uint64(b[48:]))
-	copy(s.mapped[:], b[56:74])
+	le.PutUint64(s.mapped[:], le.Uint64(b[56:]))
+	le.PutUint64(s.mapped[8:], le.Uint64(b[64:]))
+	le.PutUint16(s.mapped[16:], le.Uint16(b[72:]))
 	r.recv.lastSeen = int64(le.Uint64(b[76:]))
 	for i := 0; i < n; i++ {
 		p := b[recordHeaderV1+i*bindingSize:][:bindingSize] // one bounds check for the binding
@@ -164,8 +170,14 @@ func (r *record) clear() {
 // memmove, on every call.
 func (s *sendState) reset() {
 	s.flags, s.nextSend, s.sentAt = 0, 0, 0
-	s.txID, s.txAttempt, s.txRTO, s.txNext = [12]byte{}, 0, 0, 0
-	s.pongDeadline, s.mapped = 0, [18]byte{}
+	s.txAttempt, s.txRTO, s.txNext, s.pongDeadline = 0, 0, 0, 0
+	// The arrays as words: even a small array's zero value is a
+	// memory.copy.
+	le.PutUint64(s.txID[:], 0)
+	le.PutUint32(s.txID[8:], 0)
+	le.PutUint64(s.mapped[:], 0)
+	le.PutUint64(s.mapped[8:], 0)
+	le.PutUint16(s.mapped[16:], 0)
 }
 
 // size is the encoded length.
@@ -186,12 +198,16 @@ func (r *record) encode(b []byte) int {
 	b[3] = byte(r.n)
 	le.PutUint64(b[4:], uint64(s.nextSend))
 	le.PutUint64(b[12:], uint64(s.sentAt))
-	copy(b[20:32], s.txID[:])
+	// The arrays as words (see decode).
+	le.PutUint64(b[20:], le.Uint64(s.txID[:]))
+	le.PutUint32(b[28:], le.Uint32(s.txID[8:]))
 	b[32] = s.txAttempt
 	le.PutUint32(b[36:], s.txRTO)
 	le.PutUint64(b[40:], uint64(s.txNext))
 	le.PutUint64(b[48:], uint64(s.pongDeadline))
-	copy(b[56:74], s.mapped[:])
+	le.PutUint64(b[56:], le.Uint64(s.mapped[:]))
+	le.PutUint64(b[64:], le.Uint64(s.mapped[8:]))
+	le.PutUint16(b[72:], le.Uint16(s.mapped[16:]))
 	le.PutUint64(b[76:], uint64(r.recv.lastSeen))
 	for i := 0; i < r.n; i++ {
 		// Sliced to the binding's exact length: one bounds check for all
@@ -232,26 +248,29 @@ func (r *record) find(key uint64, kind, side uint8) int {
 // and adopting the wrong one only moves an expiry).
 const keyUnknownAOR = 0
 
-// put adds or replaces a binding. When the record is full, the binding that
-// expires first makes room (a flow with 48 live registrations and dialogs is
-// already far beyond a real UA or trunk).
-func (r *record) put(nb binding) {
-	if i := r.find(nb.key, nb.kind, nb.side); i >= 0 {
-		r.b[i] = nb
-		return
-	}
-	if r.n < maxBindings {
-		r.b[r.n] = nb
+// put adds or replaces the binding (key, kind, side) with keep, cseq and
+// expires. When the record is full, the binding that expires first makes
+// room (a flow with 48 live registrations and dialogs is already far
+// beyond a real UA or trunk). (Fields, not a binding value: in wasm a
+// struct passed or assigned whole is a memory.copy, a call out of the
+// guest.)
+func (r *record) put(key uint64, kind, side uint8, keep, cseq uint32, expires int64) {
+	i := r.find(key, kind, side)
+	switch {
+	case i >= 0:
+	case r.n < maxBindings:
+		i = r.n
 		r.n++
-		return
-	}
-	oldest := 0
-	for i := 1; i < r.n; i++ {
-		if r.b[i].expires < r.b[oldest].expires {
-			oldest = i
+	default:
+		i = 0
+		for k := 1; k < r.n; k++ {
+			if r.b[k].expires < r.b[i].expires {
+				i = k
+			}
 		}
 	}
-	r.b[oldest] = nb
+	b := &r.b[i]
+	b.key, b.kind, b.side, b.keep, b.cseq, b.expires = key, kind, side, keep, cseq, expires
 }
 
 // remove deletes binding i, keeping the others in order.

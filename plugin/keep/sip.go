@@ -193,8 +193,7 @@ func (p *Plugin) responseIn(c *call, key uint64) {
 			// stopped by a failure.
 			c.rec.send = sendState{mapped: c.rec.send.mapped, flags: c.rec.send.flags & sfHaveMapped}
 		}
-		c.rec.put(binding{key: key, kind: bkRegistration, side: sideSender, keep: top.KeepValue,
-			cseq: m.CSeqNum, expires: now + exp*1000})
+		c.rec.put(key, bkRegistration, sideSender, top.KeepValue, m.CSeqNum, now+exp*1000)
 		c.setReason(abi.ReasonEdited)
 	case dialogMethod(m.CSeqMethod):
 		kind := dialogKind(m.CSeqMethod)
@@ -208,8 +207,7 @@ func (p *Plugin) responseIn(c *call, key uint64) {
 			}
 		case m.Status > 100 && granted && i < 0:
 			// R9: one response with a value is enough; R3: never re-negotiated.
-			c.rec.put(binding{key: key, kind: kind, side: sideSender, keep: top.KeepValue,
-				cseq: m.CSeqNum, expires: now + int64(p.pol.DialogMaxSeconds)*1000})
+			c.rec.put(key, kind, sideSender, top.KeepValue, m.CSeqNum, now+int64(p.pol.DialogMaxSeconds)*1000)
 			c.setReason(abi.ReasonEdited)
 		}
 	}
@@ -315,12 +313,11 @@ func (p *Plugin) bindGranted(c *call, key uint64, g uint32) {
 			p.endBindings(c, key, bkRegistration, sideReceiver, abi.ReasonRegistrationEnded)
 			return
 		}
-		c.rec.put(binding{key: key, kind: bkRegistration, side: sideReceiver, keep: g, cseq: m.CSeqNum, expires: now + exp*1000})
+		c.rec.put(key, bkRegistration, sideReceiver, g, m.CSeqNum, now+exp*1000)
 		return
 	}
 	if kind := dialogKind(m.CSeqMethod); c.rec.find(key, kind, sideReceiver) < 0 {
-		c.rec.put(binding{key: key, kind: kind, side: sideReceiver, keep: g, cseq: m.CSeqNum,
-			expires: now + int64(p.pol.DialogMaxSeconds)*1000})
+		c.rec.put(key, kind, sideReceiver, g, m.CSeqNum, now+int64(p.pol.DialogMaxSeconds)*1000)
 	}
 }
 
