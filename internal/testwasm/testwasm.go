@@ -44,13 +44,19 @@ func Build(tb testing.TB, pkg string) string {
 	return p
 }
 
+// PluginGCFlags are the compiler flags the plugin is built with, here and
+// in the Makefile (TestMakefileBuildsLikeTests keeps the two equal): the
+// scanner is compiled without bounds checks in the guest, like its wasm
+// assembly (RATIONALE.md, "What a call costs").
+const PluginGCFlags = "github.com/sipkeep/sipkeep/plugin/internal/sipscan=-B"
+
 func build(pkg, name string) (string, error) {
 	dir, err := os.MkdirTemp("", "sipkeep-wasm-")
 	if err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, name)
-	cmd := exec.Command(goBin(), "build", "-buildmode=c-shared", "-ldflags=-s -w", "-o", out, pkg)
+	cmd := exec.Command(goBin(), "build", "-buildmode=c-shared", "-ldflags=-s -w", "-gcflags="+PluginGCFlags, "-o", out, pkg)
 	cmd.Dir = ModuleRoot()
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=-buildvcs=false")
 	if b, err := cmd.CombinedOutput(); err != nil {
