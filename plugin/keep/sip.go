@@ -88,9 +88,9 @@ func (p *Plugin) malformed(c *call, err error) {
 // read From, Record-Route (the route set is the host's InRouteSet) or
 // Require/Supported, nor Contact and Expires in a request other than
 // REGISTER, nor Call-ID and To in a REGISTER request that is not a
-// de-registration (onSIP scans those again); the Vias below the top matter only to a proxy forwarding a
-// response, and only those with keep (R17). A header left out costs the
-// scan nothing.
+// de-registration (onSIP scans those again). The Vias below the top matter
+// only to a proxy forwarding a response, and only those with keep (R17).
+// A header left out costs the scan nothing.
 func (p *Plugin) scanNeed(c *call) sipscan.Need {
 	if c.in.Kind == abi.KindSIPResponse && c.in.Dir == abi.DirOut && c.in.Role == abi.RoleProxy && !p.pol.KeepLowerValues {
 		return sipscan.NeedLowerKeeps

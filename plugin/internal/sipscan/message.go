@@ -127,7 +127,7 @@ type Message struct {
 	Vias  [MaxVias]Via
 	NVias int
 	// lower holds the Via lines (or the rest of the top Via's line) below
-	// the top value that ScanFor has not read yet: see NeedLowerVias.
+	// the top value that ScanFor has not read yet: see NeedLowerKeeps.
 	lower  [8]span
 	nLower int
 	// HeaderEnd is the offset just past the empty line that ends the headers

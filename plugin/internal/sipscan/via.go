@@ -73,7 +73,7 @@ func scanTopViaMore(b []byte, i, end int, m *Message) (more int, err error) {
 type span struct{ start, end int32 }
 
 // lowerVia takes Via values below the top, b[i:end] (a Via line, or the
-// rest of the top Via's line), for NeedLowerVias. They are only noted
+// rest of the top Via's line), for NeedLowerKeeps. They are only noted
 // while no Via text below the top mentions keep; the first that does, or
 // more lines than m.lower holds, has every noted range read in order, as
 // scanVia would have read them, and every later one read at once.
