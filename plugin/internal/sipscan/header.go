@@ -32,8 +32,8 @@ const kindRows = 19
 // either case, and the rest of the name is then compared with hdrName.
 // Only "call-id" and "contact" share a length and a first letter; Scan
 // tells them apart by the second, and takes Contact's entry from the slot
-// no name uses, [0][0] (hOther in a table that leaves Contact out). Every other header is skipped on the
-// lookup alone. (headerKind is the lookup in Go; in wasm nextHeader does
+// no name uses, [0][0] (hOther in a table that leaves Contact out). Every
+// other header is skipped on the lookup alone. (headerKind is the lookup in Go; in wasm nextHeader does
 // it in assembly while it walks the lines, and reads hdrName as an array
 // of strings.)
 var hdrName = [...]string{hVia: "via", hCSeq: "cseq", hCallID: "call-id", hFrom: "from", hTo: "to",

@@ -157,11 +157,11 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 				err = scanVia(b, v, e, m)
 			case need&NeedLowerKeeps == 0:
 				// The top Via alone: later Via lines become unknown.
-				err = scanTopVia(b, v, e, m)
+				_, err = nextVia(b, v, e, m)
 				kinds = &kindsBySkip[skip|skipVia]
 			case m.NVias == 0:
 				var more int
-				if more, err = scanTopViaMore(b, v, e, m); more > 0 {
+				if more, err = nextVia(b, v, e, m); more > 0 {
 					err = lowerVia(b, more, e, m)
 				}
 			default:

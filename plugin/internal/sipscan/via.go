@@ -15,58 +15,41 @@ package sipscan
 // iteration of Go code is a jump through a br_table: each value is read
 // into its Via by one viaValue call (via_value.go; wasm assembly in wasm).
 func scanVia(b []byte, i, end int, m *Message) error {
-	b = b[:end]
 	for {
-		if m.NVias == MaxVias {
-			if skipWS(b, i, end) >= end {
-				return ErrBadVia // an empty header, or a comma with nothing after it
-			}
-			return ErrTooManyVias
+		more, err := nextVia(b, i, end, m)
+		if more == 0 || err != nil {
+			return err
 		}
-		st, next := viaValue(b, i, &m.Vias[m.NVias])
-		switch st {
-		case viaMore:
-			m.NVias++
-			i = next
-		case viaLast:
-			m.NVias++
-			return nil
-		case viaJunk:
-			m.NVias++
-			return ErrBadVia // only LWS, then ',' or the end, may follow a value
-		case viaTrunc:
-			return ErrTruncated
-		default:
-			return ErrBadVia // viaBad, or viaEmpty: an empty header or a comma with nothing after it
-		}
+		i = more
 	}
 }
 
-// scanTopVia reads the first Via value in b[i:end] (one header line's
-// value) into m.Vias[0]: what scanVia reads first, with its errors, the
-// rest of the line left unread.
-func scanTopVia(b []byte, i, end int, m *Message) error {
-	_, err := scanTopViaMore(b, i, end, m)
-	return err
-}
-
-// scanTopViaMore is scanTopVia that also returns where the line's next
-// value starts, after a ',' (0 when it has none).
-func scanTopViaMore(b []byte, i, end int, m *Message) (more int, err error) {
-	switch st, next := viaValue(b[:end], i, &m.Vias[0]); st {
+// nextVia reads one Via value, the one at b[i:end] (end is the end of the
+// header line's value), into m.Vias[m.NVias]. more is where the line's
+// next value starts, after a ',', or 0 when none follows; ScanFor calls it
+// alone for the top Via when it reads no other.
+func nextVia(b []byte, i, end int, m *Message) (more int, err error) {
+	if m.NVias == MaxVias {
+		if skipWS(b, i, end) >= end {
+			return 0, ErrBadVia // an empty header, or a comma with nothing after it
+		}
+		return 0, ErrTooManyVias
+	}
+	st, next := viaValue(b[:end], i, &m.Vias[m.NVias])
+	switch st {
 	case viaMore:
-		m.NVias = 1
+		m.NVias++
 		return next, nil
 	case viaLast:
-		m.NVias = 1
+		m.NVias++
 		return 0, nil
 	case viaJunk:
-		m.NVias = 1
-		return 0, ErrBadVia
+		m.NVias++
+		return 0, ErrBadVia // only LWS, then ',' or the end, may follow a value
 	case viaTrunc:
 		return 0, ErrTruncated
 	}
-	return 0, ErrBadVia
+	return 0, ErrBadVia // viaBad, or viaEmpty: an empty header or a comma with nothing after it
 }
 
 // span is a range of the scanned message.

@@ -88,7 +88,9 @@ func word(s string) uint64 {
 // mentionsKeep reports whether b[i:end] contains "keep" in any case. A
 // byte ORed with 0x20 is 'k' only when it is 'k' or 'K' (likewise 'e',
 // 'p'), so eight bytes are searched for a candidate first letter at once
-// and only a candidate is compared.
+// and only a candidate is compared. (asciifold.Contains is the general
+// form the host uses; in the guest its two bytes.IndexByte passes and
+// bytes.EqualFold are Go loops, paid on every Via line a proxy forwards.)
 func mentionsKeep(b []byte, i, end int) bool {
 	const lo, hi = swarLo, swarHi
 	const keep = 'k' | 'e'<<8 | 'e'<<16 | 'p'<<24
