@@ -1,8 +1,6 @@
 package keep
 
 import (
-	"bytes"
-
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/plugin/internal/sipscan"
 )
@@ -212,7 +210,7 @@ func (p *Plugin) encode(c *call) int32 {
 		rl := c.rec.encode(out[off:])
 		// After on_timer the record is always returned, so that the host
 		// re-arms the flow's timer even when nothing was due yet.
-		if !c.hadRecord || c.entry == entryTimer || !bytes.Equal(out[off:off+rl], c.in.Record) {
+		if !c.hadRecord || c.entry == entryTimer || !sameRecord(out[off:off+rl], c.in.Record) {
 			h.Flags = abi.OutRecordChanged
 			h.RecordLen = rl
 			off += rl
@@ -223,4 +221,25 @@ func (p *Plugin) encode(c *call) int32 {
 	p.stats.edits += uint64(c.ne)
 	p.stats.actions += uint64(c.na)
 	return int32(off)
+}
+
+// sameRecord is bytes.Equal for records, eight bytes at a time: in wasm
+// bytes.Equal is runtime.memeqbody, a loop of one byte per iteration (a
+// 110-byte record cost ~0.1 µs on every call of a flow with a record).
+func sameRecord(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for len(a) >= 8 {
+		if le.Uint64(a) != le.Uint64(b[:8]) {
+			return false
+		}
+		a, b = a[8:], b[8:]
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
