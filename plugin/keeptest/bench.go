@@ -81,7 +81,7 @@ func BenchInput(g abi.Guest, kind abi.Kind, dir abi.Direction, role abi.Role, ms
 
 // RegistrarOK is the edge proxy's own 200 to a REGISTER refresh (sipgo's
 // header order), keep=30 still to be granted on its top Via.
-var RegistrarOK = "SIP/2.0 200 OK\r\n" +
+const RegistrarOK = "SIP/2.0 200 OK\r\n" +
 	"Via: SIP/2.0/UDP 127.0.0.1:53788;branch=z9hG4bK-b1-1;keep\r\n" +
 	"From: <sip:user1@127.0.0.1>;tag=b1\r\n" +
 	"To: <sip:user1@127.0.0.1>;tag=87dfb3dc-d365-4204-b2c6-bb6eea94a24e\r\n" +
