@@ -410,3 +410,39 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScanHeaders is what each header a response's rules read costs
+// ScanFor (NeedLowerKeeps, as the plugin scans a response it sends): the
+// edge proxy's 200 to a REGISTER, whole, and with one header renamed to an
+// unknown one, which the line walk passes over. The difference is that
+// header's cost. Run it in wasm (see make test-wasm) to see the guest's:
+//
+//	PATH=$PWD/build/bin:$PATH GOWASIRUNTIME=wazero GOOS=wasip1 GOARCH=wasm go test \
+//	  -gcflags=github.com/sipkeep/sipkeep/plugin/internal/sipscan=-B -run '^$' -bench ScanHeaders \
+//	  -exec $(go env GOROOT)/lib/wasm/go_wasip1_wasm_exec ./plugin/internal/sipscan/
+func BenchmarkScanHeaders(b *testing.B) {
+	const ok = "SIP/2.0 200 OK\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:53788;branch=z9hG4bK-b1-1;keep\r\n" +
+		"From: <sip:user1@127.0.0.1>;tag=b1\r\n" +
+		"To: <sip:user1@127.0.0.1>;tag=87dfb3dc-d365-4204-b2c6-bb6eea94a24e\r\n" +
+		"Call-ID: bench-1@127.0.0.1\r\n" +
+		"CSeq: 1 REGISTER\r\n" +
+		"Content-Length: 0\r\n" +
+		"Contact: <sip:user1@127.0.0.1:53788>;expires=300\r\n" +
+		"Date: Mon, 23 Nov 2026 21:18:11 GMT\r\n\r\n"
+	for _, h := range []string{"", "To", "Call-ID", "Contact"} {
+		name, msg := "all", ok
+		if h != "" {
+			name, msg = "without-"+h, strings.Replace(ok, "\r\n"+h+":", "\r\nX-"+h+":", 1)
+		}
+		b.Run(name, func(b *testing.B) {
+			msg := []byte(msg)
+			var m Message
+			for b.Loop() {
+				if err := ScanFor(msg, &m, NeedLowerKeeps); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
