@@ -421,6 +421,8 @@ func BenchmarkScan(b *testing.B) {
 //	  -gcflags=github.com/sipkeep/sipkeep/plugin/internal/sipscan=-B -run '^$' -bench ScanHeaders \
 //	  -exec $(go env GOROOT)/lib/wasm/go_wasip1_wasm_exec ./plugin/internal/sipscan/
 func BenchmarkScanHeaders(b *testing.B) {
+	// keeptest.RegistrarOK, which this package cannot import (keeptest
+	// imports the plugin, which imports sipscan).
 	const ok = "SIP/2.0 200 OK\r\n" +
 		"Via: SIP/2.0/UDP 127.0.0.1:53788;branch=z9hG4bK-b1-1;keep\r\n" +
 		"From: <sip:user1@127.0.0.1>;tag=b1\r\n" +
