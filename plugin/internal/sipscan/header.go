@@ -33,9 +33,9 @@ const kindRows = 19
 // Only "call-id" and "contact" share a length and a first letter; Scan
 // tells them apart by the second, and takes Contact's entry from the slot
 // no name uses, [0][0] (hOther in a table that leaves Contact out). Every
-// other header is skipped on the lookup alone. (headerKind is the lookup in Go; in wasm nextHeader does
-// it in assembly while it walks the lines, and reads hdrName as an array
-// of strings.)
+// other header is skipped on the lookup alone. (headerKind is the lookup
+// in Go; in wasm nextHeader does it in assembly while it walks the lines,
+// and reads hdrName as an array of strings.)
 var hdrName = [...]string{hVia: "via", hCSeq: "cseq", hCallID: "call-id", hFrom: "from", hTo: "to",
 	hContact: "contact", hExpires: "expires", hFlowTimer: "flow-timer", hRecordRoute: "record-route",
 	hRequire: "require", hSupported: "supported", hSubscriptionState: "subscription-state"}
