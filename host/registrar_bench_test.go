@@ -32,13 +32,7 @@ const refreshOK = keeptest.RegistrarOK
 // the fast path and only the 200 enters the guest.
 func BenchmarkRegistrarRefresh(b *testing.B) {
 	const reg, ok = refreshREGISTER, refreshOK
-	for _, tc := range []struct {
-		name string
-		opts []Option
-	}{
-		{"wasm", []Option{WithModuleFile(testwasm.Path(b))}},
-		{"native", []Option{WithNativeGuest(nativeKeep)}},
-	} {
+	for _, tc := range registrarGuests(b) {
 		b.Run(tc.name, func(b *testing.B) {
 			h := newHost(b, append(tc.opts, WithoutTimers())...)
 			f := flowN(1)
@@ -62,6 +56,21 @@ func BenchmarkRegistrarRefresh(b *testing.B) {
 	}
 }
 
+// guestCase names a guest and the options that load it.
+type guestCase struct {
+	name string
+	opts []Option
+}
+
+// registrarGuests are the two guests the registrar benchmarks compare: the
+// built plugin and its logic compiled in.
+func registrarGuests(b *testing.B) []guestCase {
+	return []guestCase{
+		{"wasm", []Option{WithModuleFile(testwasm.Path(b))}},
+		{"native", []Option{WithNativeGuest(nativeKeep)}},
+	}
+}
+
 // BenchmarkRegistrarRefreshCold is the refresh's 200 (the call the edge
 // proxy makes per REGISTER) with the caches cold, as they are in a proxy
 // where sipgo's own work runs between two calls: 8 MB of other memory is
@@ -71,13 +80,7 @@ func BenchmarkRegistrarRefresh(b *testing.B) {
 // the cache misses of its larger code and memory rather than its
 // instructions.
 func BenchmarkRegistrarRefreshCold(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		opts []Option
-	}{
-		{"wasm", []Option{WithModuleFile(testwasm.Path(b))}},
-		{"native", []Option{WithNativeGuest(nativeKeep)}},
-	} {
+	for _, tc := range registrarGuests(b) {
 		for _, cold := range []bool{false, true} {
 			name := tc.name + "/warm"
 			if cold {
