@@ -181,17 +181,17 @@ func scanTo(b []byte, i, end int, m *Message) error {
 		return ErrTruncated
 	}
 	if st&addrFound != 0 {
-		m.ToTag = b[vs:ve:ve]
+		m.toTag = found(vs, ve)
 	}
 	if ue > 0 {
-		m.ToURI = b[us:ue:ue]
+		m.toURI = found(us, ue)
 		return nil
 	}
 	j := i
 	for j < end && b[j] != ';' && b[j] != ',' && !isWS(b[j]) {
 		j++
 	}
-	m.ToURI = b[i:j:j]
+	m.toURI = found(i, j)
 	return nil
 }
 

@@ -130,6 +130,11 @@ type Message struct {
 	// the top value that ScanFor has not read yet: see NeedLowerKeeps.
 	lower  [8]span
 	nLower int
+	// callID, toTag and toURI are CallID, ToTag and ToURI while the scan
+	// runs, as offsets (ScanFor makes the slices once it is done): the
+	// wasm assembly writes them, and it stores no pointers, which would
+	// need the garbage collector's write barrier.
+	callID, toTag, toURI field
 	// HeaderEnd is the offset just past the empty line that ends the headers
 	// (the start of the body), or len(msg) when the message has no body separator.
 	HeaderEnd int

@@ -95,17 +95,23 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 	case m.Method == MethodREGISTER && need&NeedRegisterIDs == 0:
 		skip |= skipIDs
 	}
-	kinds := &kindsBySkip[skip]
-
-	var seen seen
+	st := scanState{kinds: &kindsBySkip[skip], m: m}
+	if need&NeedLowerVias == 0 {
+		st.topVia = true
+		if need&NeedLowerKeeps == 0 {
+			st.viaKinds = &kindsBySkip[skip|skipVia]
+		}
+	}
+	seen := &st.seen
 	for {
 		// One logical header line: this line and every folded one after
-		// it, and its name (token LWS ':'). nextHeader passes over the
+		// it, and its name (token LWS ':'). scanLines passes over the
 		// lines Scan does not read (most of a real message: Allow,
 		// User-Agent, Content-Length...) and returns the first one it
-		// must look at, with h its header; in wasm it is assembly, see
-		// line_wasm.s.
-		start, e, next, ne, c, h := nextHeader(b, i, kinds)
+		// must look at, with h its header. In wasm it is assembly that
+		// also reads the usual form of the headers every response has
+		// (see scan_wasm.s), so that only the unusual reach this loop.
+		start, e, next, ne, c, h := scanLines(b, i, &st)
 		i = start
 		if h == hOther {
 			// Not a header line.
@@ -158,7 +164,7 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 			case need&NeedLowerKeeps == 0:
 				// The top Via alone: later Via lines become unknown.
 				_, err = nextVia(b, v, e, m)
-				kinds = &kindsBySkip[skip|skipVia]
+				st.kinds = st.viaKinds
 			case m.NVias == 0:
 				var more int
 				if more, err = nextVia(b, v, e, m); more > 0 {
@@ -177,7 +183,7 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 			if !seen.callID {
 				seen.callID = true
 				v, e := trimWS(b, v, e)
-				m.CallID = b[v:e:e]
+				m.callID = found(v, e)
 			}
 		case hFrom:
 			if !seen.from {
@@ -226,13 +232,42 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 	if !seen.cseq {
 		return ErrBadCSeq
 	}
+	m.CallID = m.callID.of(b)
+	m.ToTag = m.toTag.of(b)
+	m.ToURI = m.toURI.of(b)
 	return nil
+}
+
+// scanState is what ScanFor's loop shares with scanLines.
+type scanState struct {
+	seen  seen
+	kinds *kindTable // the headers read from here on
+	// topVia: scanLines may read the top Via value when its line holds
+	// no other (NeedLowerVias unset); viaKinds, when not nil, is kinds
+	// once it is (NeedLowerKeeps unset too: later Vias are not read).
+	topVia   bool
+	viaKinds *kindTable
+	m        *Message
 }
 
 // seen records which single-valued headers were already read: the first
 // one wins (a second CSeq is an error, since the method decides the rules).
 type seen struct {
 	cseq, callID, from, to, expires, flowTimer, subState bool
+}
+
+// field is a value ScanFor found, as offsets: b[start:end-1], or nil when
+// end is 0 (so the zero field is "absent", and an empty value at offset 0,
+// which a parameter with no value reads as, is still present).
+type field struct{ start, end int32 }
+
+func found(start, end int) field { return field{int32(start), int32(end) + 1} }
+
+func (f field) of(b []byte) []byte {
+	if f.end == 0 {
+		return nil
+	}
+	return b[f.start : f.end-1 : f.end-1]
 }
 
 // reset sets every field of m except the Via array, whose entries are
@@ -249,6 +284,7 @@ func reset(m *Message) {
 	m.FromTag = nil
 	m.ToTag = nil
 	m.ToURI = nil
+	m.callID, m.toTag, m.toURI = field{}, field{}, field{}
 	m.Expires = -1
 	m.Contacts = 0
 	m.ContactStar = false
