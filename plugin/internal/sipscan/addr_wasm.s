@@ -167,7 +167,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 		Loop
 			Get R2
 			Set R3
-			RUN(R3, const_cWS)
+			WSRUN(R3)
 			Get R3
 			Get R1
 			I64GeU
@@ -180,7 +180,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 			I64Const $1
 			I64Add
 			Set R3
-			RUN(R3, const_cWS)
+			WSRUN(R3)
 			Get R3
 			Set R7
 			RUN(R3, const_cToken)
@@ -195,7 +195,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 			Tee R10
 			Tee R11
 			Set R12
-			RUN(R3, const_cWS)
+			WSRUN(R3)
 
 			Block // [ '=' value ]
 				Get R3
@@ -211,7 +211,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 				I64Add
 				Tee R3
 				Set R9
-				RUN(R3, const_cWS)
+				WSRUN(R3)
 				Get R3
 				Tee R10
 				Set R11
@@ -318,7 +318,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 		End
 		End
 
-		RUN(R2, const_cWS)
+		WSRUN(R2)
 		Get R2
 		Get R1
 		I64GeU

@@ -15,6 +15,16 @@
 	Br $0; \
 	End; End
 
+// WSRUN(r): RUN(r, cWS), but that a byte above ' ' (never LWS) ends it
+// before the loop: most LWS runs in a value are empty, and entering a
+// loop costs wazero's code a reload of the memory's base and length.
+#define WSRUN(r) \
+	Block; \
+	Get r; Get R1; I64GeU; BrIf $0; \
+	AT(r); I64Const $32; I64GtU; BrIf $0; \
+	RUN(r, const_cWS); \
+	End
+
 // ZERO(c): the high bit of every byte of x (R13) that equals c (see
 // valueRun8).
 #define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And

@@ -31,10 +31,10 @@
 
 // SLASH: SWS "/" SWS from i.
 #define SLASH \
-	RUN(R2, const_cWS); \
+	WSRUN(R2); \
 	EXPECT(R2, 47); \
 	Get R2; I64Const $1; I64Add; Set R2; \
-	RUN(R2, const_cWS)
+	WSRUN(R2)
 
 // Eight bytes at once, each classified exactly (nameRun8): with x the
 // word at r (R13) and x7 = x &^ 0x80.. (R14), every per-byte test below
@@ -65,7 +65,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 	MOVD $·class(SB), R5
 	MOVD $0, next+48(FP)
 
-	RUN(R2, const_cWS)
+	WSRUN(R2)
 	Get R2
 	Get R1
 	I64GeU
@@ -91,7 +91,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 	// LWS is mandatory between transport and host.
 	Get R2
 	Set R3
-	RUN(R3, const_cWS)
+	WSRUN(R3)
 	Get R3
 	Get R2
 	I64Eq
@@ -172,7 +172,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 	// [ COLON port ]
 	Get R2
 	Set R3
-	RUN(R3, const_cWS)
+	WSRUN(R3)
 	Block
 		Get R3
 		Get R1
@@ -186,7 +186,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 		I64Const $1
 		I64Add
 		Set R3
-		RUN(R3, const_cWS)
+		WSRUN(R3)
 		Get R3
 		Set R4
 		RUN(R4, const_cDigit)
@@ -205,7 +205,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 	Loop
 		Get R2
 		Set R3
-		RUN(R3, const_cWS)
+		WSRUN(R3)
 		Get R3
 		Get R1
 		I64GeU
@@ -218,7 +218,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 		I64Const $1
 		I64Add
 		Set R3
-		RUN(R3, const_cWS)
+		WSRUN(R3)
 		Get R3
 		Set R7
 		// Most names are letters, digits and '-' (nameRun8): eight
@@ -249,7 +249,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 		Tee R10
 		Tee R11
 		Set R12
-		RUN(R3, const_cWS)
+		WSRUN(R3)
 
 		Block // [ '=' value ]
 			Get R3
@@ -267,7 +267,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 			I64Add
 			Tee R3
 			Set R9
-			RUN(R3, const_cWS)
+			WSRUN(R3)
 			Get R3
 			Tee R10
 			Set R11
@@ -435,7 +435,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 	// Only LWS, then ',' or the end, may follow.
 	MOVD R2, Via_End(R15)
 	MOVD R2, Via_Insert(R15)
-	RUN(R2, const_cWS)
+	WSRUN(R2)
 	Get R2
 	Get R1
 	I64GeU
