@@ -17,6 +17,10 @@ const (
 	hRequire
 	hSupported
 	hSubscriptionState
+
+	// hStartLine is no header: scanLines returns it for a start line
+	// it leaves to Go.
+	hStartLine
 )
 
 // kindTable maps a header name's (length, first letter) to the header

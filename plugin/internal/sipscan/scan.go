@@ -80,28 +80,10 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 	for i < n && (b[i] == '\r' || b[i] == '\n') {
 		i++
 	}
-	e, next := lineEnd(b, i)
-	if next == n && cut {
-		return ErrTooLarge
-	}
-	if err := scanStartLine(b, i, e, m); err != nil {
-		return err
-	}
-	i = next
-	switch {
-	case !m.IsRequest:
-	case m.Method != MethodREGISTER && need&NeedRequestContacts == 0:
-		skip |= skipContacts
-	case m.Method == MethodREGISTER && need&NeedRegisterIDs == 0:
-		skip |= skipIDs
-	}
-	st := scanState{kinds: &kindsBySkip[skip], m: m}
-	if need&NeedLowerVias == 0 {
-		st.topVia = true
-		if need&NeedLowerKeeps == 0 {
-			st.viaKinds = &kindsBySkip[skip|skipVia]
-		}
-	}
+	// The start line is the loop's first line: scanLines reads the usual
+	// status line itself (in wasm) and returns any other as hStartLine.
+	st := scanState{kinds: &kindsBySkip[skip], m: m, startLine: true}
+	st.vias(need, skip)
 	seen := &st.seen
 	for {
 		// One logical header line: this line and every folded one after
@@ -112,6 +94,29 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 		// also reads the usual form of the headers every response has
 		// (see scan_wasm.s), so that only the unusual reach this loop.
 		start, e, next, ne, c, h := scanLines(b, i, &st)
+		if h == hStartLine {
+			st.startLine = false
+			e, next := lineEnd(b, i)
+			if next == n && cut {
+				return ErrTooLarge
+			}
+			if err := scanStartLine(b, i, e, m); err != nil {
+				return err
+			}
+			i = next
+			// A request's method decides what else is read.
+			switch {
+			case !m.IsRequest:
+				continue
+			case m.Method != MethodREGISTER && need&NeedRequestContacts == 0:
+				skip |= skipContacts
+			case m.Method == MethodREGISTER && need&NeedRegisterIDs == 0:
+				skip |= skipIDs
+			}
+			st.kinds = &kindsBySkip[skip]
+			st.vias(need, skip)
+			continue
+		}
 		i = start
 		if h == hOther {
 			// Not a header line.
@@ -242,12 +247,25 @@ func ScanFor(msg []byte, m *Message, need Need) error {
 type scanState struct {
 	seen  seen
 	kinds *kindTable // the headers read from here on
+	// startLine: the line at i is the start line (scanLines reads the
+	// usual status line, and leaves any other to Go as hStartLine).
+	startLine bool
 	// topVia: scanLines may read the top Via value when its line holds
 	// no other (NeedLowerVias unset); viaKinds, when not nil, is kinds
 	// once it is (NeedLowerKeeps unset too: later Vias are not read).
 	topVia   bool
 	viaKinds *kindTable
 	m        *Message
+}
+
+// vias sets topVia and viaKinds for need, with skip what it leaves out.
+func (st *scanState) vias(need Need, skip int) {
+	if need&NeedLowerVias == 0 {
+		st.topVia = true
+		if need&NeedLowerKeeps == 0 {
+			st.viaKinds = &kindsBySkip[skip|skipVia]
+		}
+	}
 }
 
 // seen records which single-valued headers were already read: the first

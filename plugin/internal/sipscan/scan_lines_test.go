@@ -98,6 +98,16 @@ func TestScanLinesMatchesReference(t *testing.T) {
 	for _, h := range scanLinesCases {
 		msgs = append(msgs, scanLinesMessages(h)...)
 	}
+	// Status lines, read by scanLines when usual, each alone too.
+	for _, start := range []string{
+		"SIP/2.0 200 OK\r\n", "sip/2.0 699 x\r\n", "SiP/2.0 100 \r\n", "SIP/2.0 099 x\r\n",
+		"SIP/2.0 700 No\r\n", "SIP/2.0 2000 OK\r\n", "SIP/2.0 200\r\n", "SIP/2.0 20 OK\r\n",
+		"SIP/2.0  200 OK\r\n", "SIP/2.1 200 OK\r\n", "SIP/2.0 200 OK\n", "\r\nSIP/2.0 486 Busy Here\r\n",
+		"SIP/2.0 200 OK, with a reason phrase longer than a word or two\r\n", "SIP/2.0 200 O\rK\r\n",
+	} {
+		msgs = append(msgs, start+"Via: SIP/2.0/UDP h;keep\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+			start+"v: SIP/2.0/UDP h\r\nCSeq: 1 INVITE\r\n", start)
+	}
 	for _, s := range msgs {
 		check([]byte(s), all...)
 	}

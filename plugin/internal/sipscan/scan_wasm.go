@@ -3,7 +3,8 @@
 package sipscan
 
 // scanLines is nextHeader that also reads, in wasm assembly
-// (scan_wasm.s), the usual form of the headers every response carries:
+// (scan_wasm.s), the usual status line (any other start line it returns
+// as hStartLine) and the usual form of the headers every response carries:
 // the top Via when its line holds only it, To as name-addr, Call-ID,
 // CSeq as " 1*7DIGIT SP method", Contact values with a short expires or
 // none, Expires as " 1*7DIGIT". It returns to ScanFor only at a line it

@@ -101,6 +101,145 @@ TEXT ·scanLines(SB), NOSPLIT, $104-81
 	MOVD s+32(FP), R15
 	MOVD $·class(SB), R8
 
+	// The start line, when it is the line at i: the usual status line,
+	// "SIP/2.0 ddd " (SIP in either case) with sixteen bytes in b and a
+	// line after it, is read here (m.Status, and on to the headers);
+	// any other start line goes back to Go as hStartLine.
+	Get R15
+	I32WrapI64
+	I32Load8U $scanState_startLine
+	If
+		Block // read
+		Block // Go's
+			Get R2
+			I64Const $16
+			I64Add
+			Get R1
+			I64GtU
+			BrIf $0
+			LOAD64(R2)
+			I64Const $0x202020
+			I64Or
+			I64Const $0x20302e322f706973 // "sip/2.0 ", little-endian
+			I64Ne
+			BrIf $0
+			Get R2
+			I64Const $8
+			I64Add
+			Set R11
+			LOAD64(R11)
+			Set R7 // "ddd " in the low four bytes
+			DIGITRUN(R7)
+			I64Const $3
+			I64LtU
+			BrIf $0
+			Get R7
+			I64Const $24
+			I64ShrU
+			I64Const $255
+			I64And
+			I64Const $32
+			I64Ne
+			BrIf $0
+			I64Const $3
+			Set R13
+			DIGITSVALUE(R7, R13)
+			Tee R9 // the status
+			I64Const $100
+			I64Sub
+			I64Const $600
+			I64GeU
+			BrIf $0
+			// R3: the line's '\n', eight bytes at a time while eight
+			// remain (as the walk), then byte by byte.
+			Get R2
+			I64Const $12
+			I64Add
+			Set R3
+			Block // found
+				Block // tail
+				Loop
+					Get R3
+					I64Const $8
+					I64Add
+					Get R1
+					I64GtU
+					BrIf $1
+					LOAD64(R3)
+					I64Const $0x0a0a0a0a0a0a0a0a
+					I64Xor
+					Tee R13
+					I64Const $0x0101010101010101
+					I64Sub
+					Get R13
+					I64Const $-1
+					I64Xor
+					I64And
+					I64Const $-9187201950435737472
+					I64And
+					Tee R13
+					I64Eqz
+					If
+						Get R3
+						I64Const $8
+						I64Add
+						Set R3
+						Br $1
+					End
+					Get R3
+					Get R13
+					I64Ctz
+					I64Const $3
+					I64ShrU
+					I64Add
+					Set R3
+					Br $2
+				End
+				End
+				Loop
+					Get R3
+					Get R1
+					I64GeU
+					BrIf $2 // none: Go's
+					AT(R3)
+					I64Const $10
+					I64Eq
+					BrIf $1
+					Get R3
+					I64Const $1
+					I64Add
+					Set R3
+					Br $0
+				End
+			End
+			// A status line that may go on past the scan's cap is Go's.
+			Get R3
+			I64Const $1
+			I64Add
+			Tee R3
+			Get R1
+			I64GeU
+			BrIf $0
+			MOVD scanState_m(R15), R13
+			MOVD R9, Message_Status(R13)
+			Get R15
+			I32WrapI64
+			I32Const $0
+			I32Store8 $scanState_startLine
+			Get R3
+			Set R2
+			Br $1
+		End
+		MOVD R2, start+40(FP)
+		MOVD $0, e+48(FP)
+		MOVD $0, next+56(FP)
+		MOVD $0, ne+64(FP)
+		MOVD $0, c+72(FP)
+		MOVB $const_hStartLine, h+80(FP)
+		RET
+		End
+	End
+
 	Block // to Go: return the line the walk stopped at
 	Loop // one header line per iteration
 		MOVD scanState_kinds(R15), R9
