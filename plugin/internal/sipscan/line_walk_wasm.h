@@ -8,7 +8,8 @@
 // one (nextHeaderGo's loop). In: R0 base, R1 n, R2 i, R8 &class, R9
 // kinds. Out: R2 start, R5 e, R6 next, R10 ne, R4 c, R12 h. Scratch: R3
 // (pos, the start of the current physical line), R7 (then the name's
-// length l), R11 (c0), R13, R14.
+// length l), R11 (c0), R13, R14. It uses scan_wasm.h's NEWLINE and
+// NAMERUN, which its includer includes first.
 
 	Block // found: return the line at R2
 	Loop // one logical header line per iteration
@@ -20,71 +21,7 @@
 			// R4 = index of the first '\n' in [pos, n), or n.
 			Get R3
 			Set R4
-			Block // found
-				Block // tail
-					Loop
-						Get R4
-						I64Const $8
-						I64Add
-						Get R1
-						I64GtU
-						BrIf $1
-						// zero-byte test of x ^ 0x0a..0a: the lowest flag is exact
-						Get R0
-						Get R4
-						I64Add
-						I32WrapI64
-						I64Load $0
-						I64Const $0x0a0a0a0a0a0a0a0a
-						I64Xor
-						Tee R7
-						I64Const $0x0101010101010101
-						I64Sub
-						Get R7
-						I64Const $-1
-						I64Xor
-						I64And
-						I64Const $-9187201950435737472 // 0x8080808080808080
-						I64And
-						Tee R7
-						I64Eqz
-						If
-							Get R4
-							I64Const $8
-							I64Add
-							Set R4
-							Br $1
-						End
-						Get R4
-						Get R7
-						I64Ctz
-						I64Const $3
-						I64ShrU
-						I64Add
-						Set R4
-						Br $2
-					End
-				End
-				Loop
-					Get R4
-					Get R1
-					I64GeU
-					BrIf $1
-					Get R0
-					Get R4
-					I64Add
-					I32WrapI64
-					I64Load8U $0
-					I64Const $10
-					I64Eq
-					BrIf $1
-					Get R4
-					I64Const $1
-					I64Add
-					Set R4
-					Br $0
-				End
-			End
+			NEWLINE(R4, R7)
 
 			// No terminator: e, next = n, n.
 			Get R4
@@ -162,62 +99,13 @@
 			Get R5
 			I64GtU
 			BrIf $1
-			// R13 = x &^ hi, R14 = x7 | 0x20.., R7 = x
 			Get R0
 			Get R4
 			I64Add
 			I32WrapI64
 			I64Load $0
-			Tee R7
-			I64Const $0x7f7f7f7f7f7f7f7f
-			I64And
-			Tee R13
-			I64Const $0x2020202020202020
-			I64Or
-			Tee R14
-			// letter
-			I64Const $0x1f1f1f1f1f1f1f1f // 0x80-'a'
-			I64Add
-			Get R14
-			I64Const $0x0505050505050505 // 0x7f-'z'
-			I64Add
-			I64Const $-1
-			I64Xor
-			I64And
-			// | digit
-			Get R13
-			I64Const $0x5050505050505050 // 0x80-'0'
-			I64Add
-			Get R13
-			I64Const $0x4646464646464646 // 0x7f-'9'
-			I64Add
-			I64Const $-1
-			I64Xor
-			I64And
-			I64Or
-			// | dash
-			Get R13
-			I64Const $0x2d2d2d2d2d2d2d2d // '-'
-			I64Xor
-			I64Const $0x7f7f7f7f7f7f7f7f
-			I64Add
-			I64Const $-1
-			I64Xor
-			I64Or
-			// ok = ... &^ x & hi; the run is the trailing ok bytes.
-			Get R7
-			I64Const $-1
-			I64Xor
-			I64And
-			I64Const $-9187201950435737472 // 0x8080808080808080
-			I64And
-			I64Const $-1
-			I64Xor
-			I64Const $-9187201950435737472
-			I64And
-			I64Ctz
-			I64Const $3
-			I64ShrU
+			Set R7
+			NAMERUN(R7)
 			Tee R7
 			Get R4
 			I64Add

@@ -1,5 +1,6 @@
 #include "go_asm.h"
 #include "textflag.h"
+#include "scan_wasm.h"
 
 // func nextHeader(b []byte, i int, kinds *kindTable) (start, e, next, ne, c int, h hdr)
 //

@@ -1,7 +1,8 @@
 // Macros shared by the scanner's wasm assembly (addr_wasm.s,
-// via_value_wasm.s). They assume the register convention both files use:
-// R0 the message's base, R1 its length n, R5 &class, R13 and R14 scratch
-// (R13 a byte or a word of the message).
+// via_value_wasm.s, line_walk_wasm.h, scan_wasm.s). They assume R0 the
+// message's base and R1 its length n; RUN, VALUERUN and WSRUN also R5
+// &class and R13 and R14 scratch (R13 a byte or a word of the message),
+// as addr_wasm.s and via_value_wasm.s have them.
 
 // AT(r): b[r] as an i64 (the caller has checked r < n).
 #define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
@@ -49,3 +50,43 @@
 	End; End; \
 	RUN(r, const_cValue); \
 	End
+
+// NEWLINE(r, t): advance r to the first '\n' at or after it, or to n;
+// eight bytes at a time while eight remain, then byte by byte (t
+// scratch). In x ^ 0x0a.. a '\n' is a zero byte, and the zero-byte test's
+// lowest flag is exact.
+#define NEWLINE(r, t) \
+	Block; Block; Loop; \
+	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
+	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; \
+	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Tee t; \
+	I64Const $0x0101010101010101; I64Sub; Get t; I64Const $-1; I64Xor; I64And; \
+	I64Const $-9187201950435737472; I64And; Tee t; I64Eqz; \
+	If; Get r; I64Const $8; I64Add; Set r; Br $1; End; \
+	Get r; Get t; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
+	Br $2; \
+	End; End; \
+	Loop; \
+	Get r; Get R1; I64GeU; BrIf $1; \
+	AT(r); I64Const $10; I64Eq; BrIf $1; \
+	Get r; I64Const $1; I64Add; Set r; \
+	Br $0; \
+	End; End
+
+// NAMERUN(x): push how many of the eight bytes of x (not R13 or R14) are
+// letters, digits or '-' before the first that is not (nameRun8 in
+// lex.go; R13 and R14 scratch). Every per-byte test adds to 7-bit bytes
+// constants that never carry into the next byte.
+#define NAMERUN(x) \
+	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Tee R13; \
+	I64Const $0x2020202020202020; I64Or; Tee R14; \
+	I64Const $0x1f1f1f1f1f1f1f1f; I64Add; \
+	Get R14; I64Const $0x0505050505050505; I64Add; I64Const $-1; I64Xor; I64And; \
+	Get R13; I64Const $0x5050505050505050; I64Add; \
+	Get R13; I64Const $0x4646464646464646; I64Add; I64Const $-1; I64Xor; I64And; \
+	I64Or; \
+	Get R13; I64Const $0x2d2d2d2d2d2d2d2d; I64Xor; I64Const $0x7f7f7f7f7f7f7f7f; I64Add; I64Const $-1; I64Xor; \
+	I64Or; \
+	Get x; I64Const $-1; I64Xor; I64And; I64Const $-9187201950435737472; I64And; \
+	I64Const $-1; I64Xor; I64Const $-9187201950435737472; I64And; \
+	I64Ctz; I64Const $3; I64ShrU

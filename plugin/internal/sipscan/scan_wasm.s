@@ -1,5 +1,6 @@
 #include "go_asm.h"
 #include "textflag.h"
+#include "scan_wasm.h"
 
 // func scanLines(b []byte, i int, s *scanState) (start, e, next, ne, c int, h hdr)
 //
@@ -17,7 +18,6 @@
 // it), R13 and R14 are the cases' scratch. The frame holds the callees'
 // arguments and results at 0(SP), and a count at 96(SP).
 
-#define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
 #define LOAD64(r) Get R0; Get r; I64Add; I32WrapI64; I64Load $0
 #define ISWS(r) Get R8; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $const_cWS; I32And
 
@@ -68,22 +68,6 @@
 	I64Const $2561; I64Mul; I64Const $8; I64ShrU; I64Const $0x00ff00ff00ff00ff; I64And; \
 	I64Const $6553601; I64Mul; I64Const $16; I64ShrU; I64Const $0x0000ffff0000ffff; I64And; \
 	I64Const $42949672960001; I64Mul; I64Const $32; I64ShrU
-
-// NAMERUN(x): push how many of the eight bytes of x are letters, digits
-// or '-' before the first that is not (nameRun8; R13 and R14 scratch).
-#define NAMERUN(x) \
-	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Tee R13; \
-	I64Const $0x2020202020202020; I64Or; Tee R14; \
-	I64Const $0x1f1f1f1f1f1f1f1f; I64Add; \
-	Get R14; I64Const $0x0505050505050505; I64Add; I64Const $-1; I64Xor; I64And; \
-	Get R13; I64Const $0x5050505050505050; I64Add; \
-	Get R13; I64Const $0x4646464646464646; I64Add; I64Const $-1; I64Xor; I64And; \
-	I64Or; \
-	Get R13; I64Const $0x2d2d2d2d2d2d2d2d; I64Xor; I64Const $0x7f7f7f7f7f7f7f7f; I64Add; I64Const $-1; I64Xor; \
-	I64Or; \
-	Get x; I64Const $-1; I64Xor; I64And; I64Const $-9187201950435737472; I64And; \
-	I64Const $-1; I64Xor; I64Const $-9187201950435737472; I64And; \
-	I64Ctz; I64Const $3; I64ShrU
 
 // NEXTADDR(want): nextAddr(b[:e], R11, want); st, vs, ve, next, us, ue
 // at 48..88(SP) (R14 scratch).
@@ -150,68 +134,16 @@ TEXT ·scanLines(SB), NOSPLIT, $104-81
 			I64Const $600
 			I64GeU
 			BrIf $0
-			// R3: the line's '\n', eight bytes at a time while eight
-			// remain (as the walk), then byte by byte.
+			// R3: the line's '\n' (none: Go's).
 			Get R2
 			I64Const $12
 			I64Add
 			Set R3
-			Block // found
-				Block // tail
-				Loop
-					Get R3
-					I64Const $8
-					I64Add
-					Get R1
-					I64GtU
-					BrIf $1
-					LOAD64(R3)
-					I64Const $0x0a0a0a0a0a0a0a0a
-					I64Xor
-					Tee R13
-					I64Const $0x0101010101010101
-					I64Sub
-					Get R13
-					I64Const $-1
-					I64Xor
-					I64And
-					I64Const $-9187201950435737472
-					I64And
-					Tee R13
-					I64Eqz
-					If
-						Get R3
-						I64Const $8
-						I64Add
-						Set R3
-						Br $1
-					End
-					Get R3
-					Get R13
-					I64Ctz
-					I64Const $3
-					I64ShrU
-					I64Add
-					Set R3
-					Br $2
-				End
-				End
-				Loop
-					Get R3
-					Get R1
-					I64GeU
-					BrIf $2 // none: Go's
-					AT(R3)
-					I64Const $10
-					I64Eq
-					BrIf $1
-					Get R3
-					I64Const $1
-					I64Add
-					Set R3
-					Br $0
-				End
-			End
+			NEWLINE(R3, R13)
+			Get R3
+			Get R1
+			I64GeU
+			BrIf $0 // none: Go's
 			// A status line that may go on past the scan's cap is Go's.
 			Get R3
 			I64Const $1
