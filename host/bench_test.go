@@ -24,6 +24,7 @@ func BenchmarkCall(b *testing.B) {
 	}{
 		{"wasm", []Option{WithModuleFile(testwasm.Path(b))}},
 		{"wasm-uninstrumented", []Option{WithModuleFile(testwasm.Path(b)), WithoutInterrupt()}},
+		{"wasm-as-built", []Option{WithModuleFile(testwasm.Path(b)), WithoutDirectJumps()}},
 		{"native", []Option{WithNativeGuest(nativeKeep)}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

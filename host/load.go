@@ -16,6 +16,7 @@ import (
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/abi/proto"
 	"github.com/sipkeep/sipkeep/host/internal/interrupt"
+	"github.com/sipkeep/sipkeep/internal/wasmjump"
 )
 
 // GenerationInfo describes the module generation that serves calls.
@@ -187,8 +188,20 @@ func (h *Host) load(ctx context.Context, src source, number uint64) (_ *generati
 func (g *generation) compile(ctx context.Context, wasm []byte) error {
 	h := g.h
 	bin := wasm
+	if !h.opt.directJumpsOff {
+		// Before the loop instrumentation, which puts its check at the top
+		// of the dispatch loop this pass recognises (internal/wasmjump).
+		threaded, st, err := wasmjump.Thread(bin)
+		if err != nil {
+			// Not fatal: the module runs as Go built it, only slower.
+			h.log.Warn("sipkeep host: cannot make the module's jumps direct; running it as built", "err", err)
+		} else {
+			bin = threaded
+			h.log.Debug("sipkeep host: direct jumps", "functions", st.Functions, "direct", st.Direct, "left", st.Left)
+		}
+	}
 	if !h.opt.interruptOff {
-		patched, name, err := interrupt.Instrument(wasm)
+		patched, name, err := interrupt.Instrument(bin)
 		if err != nil {
 			// Not fatal: the module still runs, but a runaway loop in it
 			// cannot be stopped. Say so loudly.

@@ -23,27 +23,28 @@ type Option func(*options)
 type NativeGuestFactory func() (abi.Guest, proto.Control)
 
 type options struct {
-	moduleFile   string
-	moduleBytes  []byte
-	native       NativeGuestFactory
-	policy       *proto.Policy
-	poolSize     int
-	memoryPages  uint32
-	callTimeout  time.Duration
-	cacheDir     string
-	cacheDirSet  bool
-	failure      FailurePolicy
-	crashN       int
-	crashPer     time.Duration
-	store        Store
-	logger       *slog.Logger
-	actions      ActionHandler
-	clock        func() time.Time
-	random       func() uint64
-	registerer   prometheus.Registerer
-	watch        time.Duration
-	noTimers     bool
-	interruptOff bool
+	moduleFile     string
+	moduleBytes    []byte
+	native         NativeGuestFactory
+	policy         *proto.Policy
+	poolSize       int
+	memoryPages    uint32
+	callTimeout    time.Duration
+	cacheDir       string
+	cacheDirSet    bool
+	failure        FailurePolicy
+	crashN         int
+	crashPer       time.Duration
+	store          Store
+	logger         *slog.Logger
+	actions        ActionHandler
+	clock          func() time.Time
+	random         func() uint64
+	registerer     prometheus.Registerer
+	watch          time.Duration
+	noTimers       bool
+	interruptOff   bool
+	directJumpsOff bool
 }
 
 func defaultOptions() options {
@@ -154,6 +155,11 @@ func WithoutTimers() Option { return func(o *options) { o.noTimers = true } }
 // stop a runaway guest (see interrupt.go). For measurements only: a guest
 // stuck in a loop then holds its caller forever.
 func WithoutInterrupt() Option { return func(o *options) { o.interruptOff = true } }
+
+// WithoutDirectJumps loads the module as Go built it, without the rewrite
+// that makes its jumps direct (internal/wasmjump; RATIONALE.md, "Direct
+// jumps"). For measurements only: the rewrite changes no behaviour.
+func WithoutDirectJumps() Option { return func(o *options) { o.directJumpsOff = true } }
 
 func (o *options) resolveCacheDir() string {
 	if o.cacheDirSet {

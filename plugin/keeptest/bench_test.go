@@ -10,18 +10,35 @@ import (
 	"github.com/sipkeep/sipkeep/plugin/keeptest"
 )
 
-// guests returns the native plugin and a wasm instance, side by side.
+// guests returns the native plugin and wasm instances side by side: "wasm"
+// as every sipkeep host loads the module (its jumps made direct,
+// internal/wasmjump) and "wasm-as-built", exactly as Go built it.
 func guests(tb testing.TB) (map[string]keeptest.Guest, func()) {
-	m, err := keeptest.CompileWasm(context.Background(), testwasm.Path(tb))
-	if err != nil {
-		tb.Fatal(err)
+	gs := map[string]keeptest.Guest{"native": keep.New()}
+	var closers []func() error
+	for name, compile := range map[string]func(context.Context, string) (*keeptest.WasmModule, error){
+		"wasm": keeptest.CompileWasm, "wasm-as-built": keeptest.CompileWasmAsBuilt,
+	} {
+		m, err := compile(context.Background(), testwasm.Path(tb))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w, err := m.NewGuest(context.Background())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		gs[name] = w
+		closers = append(closers, m.Close)
 	}
-	w, err := m.NewGuest(context.Background())
-	if err != nil {
-		tb.Fatal(err)
+	return gs, func() {
+		for _, c := range closers {
+			c()
+		}
 	}
-	return map[string]keeptest.Guest{"native": keep.New(), "wasm": w}, func() { m.Close() }
 }
+
+// engines are the guests each benchmark runs, in this order.
+var engines = []string{"native", "wasm", "wasm-as-built"}
 
 // BenchmarkCall is the per-call cost of the hot path for 1 KB messages, the
 // same code native and in wasm in one run (targets: ≤ 2 µs in wasm, within
@@ -41,7 +58,7 @@ func BenchmarkCall(b *testing.B) {
 		{"INVITE/on_response", abi.KindSIPResponse, abi.DirOut, keeptest.ResponseTo(keeptest.BenchInvite, "180 Ringing")},
 	}
 	for _, m := range msgs {
-		for _, engine := range []string{"native", "wasm"} {
+		for _, engine := range engines {
 			g := gs[engine]
 			b.Run(m.name+"/"+engine, func(b *testing.B) {
 				entry := g.OnRequest
@@ -108,7 +125,7 @@ func BenchmarkFixed(b *testing.B) {
 		{"ping/on_request", abi.KindPing, "\r\n\r\n"},
 		{"timer/on_timer", abi.KindNone, ""},
 	} {
-		for _, engine := range []string{"native", "wasm"} {
+		for _, engine := range engines {
 			g := gs[engine]
 			b.Run(c.name+"/"+engine, func(b *testing.B) {
 				entry := g.OnRequest
@@ -139,7 +156,7 @@ func BenchmarkRegistrarOK(b *testing.B) {
 	gs, done := guests(b)
 	defer done()
 	msg := []byte(keeptest.RegistrarOK)
-	for _, engine := range []string{"native", "wasm"} {
+	for _, engine := range engines {
 		g := gs[engine]
 		b.Run(engine, func(b *testing.B) {
 			in := abi.Input{Kind: abi.KindSIPResponse, Dir: abi.DirOut, Transport: abi.TransportUDP, Role: abi.RoleProxy,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/abi/proto"
+	"github.com/sipkeep/sipkeep/internal/wasmjump"
 	"github.com/sipkeep/sipkeep/plugin/keep"
 )
 
@@ -34,11 +35,28 @@ type WasmModule struct {
 	compiled wazero.CompiledModule
 }
 
-// CompileWasm compiles the module at path once.
+// CompileWasm compiles the module at path once, as the host loads it: with
+// its jumps made direct (internal/wasmjump), the rewrite every sipkeep host
+// applies before compiling.
 func CompileWasm(ctx context.Context, path string) (*WasmModule, error) {
+	return compileWasm(ctx, path, true)
+}
+
+// CompileWasmAsBuilt compiles the module exactly as Go built it, to measure
+// or check the rewrite CompileWasm applies.
+func CompileWasmAsBuilt(ctx context.Context, path string) (*WasmModule, error) {
+	return compileWasm(ctx, path, false)
+}
+
+func compileWasm(ctx context.Context, path string, direct bool) (*WasmModule, error) {
 	bin, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if direct {
+		if bin, _, err = wasmjump.Thread(bin); err != nil {
+			return nil, fmt.Errorf("compile %s: %w", path, err)
+		}
 	}
 	rt := wazero.NewRuntime(ctx)
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)

@@ -1,0 +1,290 @@
+// Package wasmjump makes the jumps of Go-compiled WebAssembly direct.
+//
+// Go's wasm backend cannot express an arbitrary jump in wasm's structured
+// control flow, so it compiles every function as a dispatch loop:
+//
+//	loop $entry
+//	  block $s_n ... block $s_1 block $s_0
+//	    local.get 0        ;; PC_B: where to resume
+//	    br_table ...       ;; to the end of one of the blocks
+//	  end  <segment 0>
+//	  end  <segment 1> ...
+//
+// and every taken jump as `i32.const K; local.set 0; br $entry`: back to
+// the top of the loop and through the br_table again. A function's entry
+// is the same br_table with PC_B = 0. In wazero's machine code that is a
+// bounds-checked indirect jump for every call and every taken branch;
+// Go's branchy logic in the guest pays it on every if.
+//
+// Thread rewrites two things, each an exact equivalent:
+//
+//   - A jump forward, to a segment whose block encloses the jump, becomes
+//     `br` to that block: where the br_table would have sent it, without
+//     the trip through the loop. A jump backward (a loop's back edge)
+//     cannot be written as a structured branch and stays as it is.
+//   - Before the dispatch's br_table, `local.get 0; i32.eqz; br_if` to the
+//     entry segment: a call enters its function with a direct branch.
+//
+// The first drops a write of PC_B (local 0), so Thread rewrites a
+// function only when PC_B is dead at every segment's start: the function
+// reads local 0 only in its dispatch, or right after writing it (Go sets
+// it just before a call_indirect). A function that does not fit the
+// pattern is copied unchanged. See RATIONALE.md, "Direct jumps".
+package wasmjump
+
+import (
+	"fmt"
+
+	"github.com/sipkeep/sipkeep/internal/wasmbin"
+)
+
+// Stats counts what Thread did.
+type Stats struct {
+	Functions int // functions with the dispatch loop that were rewritten
+	Direct    int // jumps made direct
+	Left      int // jumps left through the dispatch (back edges)
+}
+
+// Thread returns wasm with the jumps of its Go-compiled functions made
+// direct. The result is a valid module exactly when the input is one.
+func Thread(wasm []byte) ([]byte, Stats, error) {
+	var st Stats
+	secs, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return nil, st, fmt.Errorf("wasmjump: %w", err)
+	}
+	out := append(make([]byte, 0, len(wasm)), wasmbin.Magic...)
+	var t threader
+	for _, s := range secs {
+		body := s.Body
+		if s.ID == wasmbin.SecCode {
+			body, err = wasmbin.Functions(s.Body, func(_ int, fn []byte) ([]byte, error) {
+				return t.function(fn, &st)
+			})
+			if err != nil {
+				return nil, st, fmt.Errorf("wasmjump: %w", err)
+			}
+		}
+		out = wasmbin.AppendSection(out, s.ID, body)
+	}
+	return out, st, nil
+}
+
+// threader holds the scratch of one function's rewrite, reused.
+type threader struct {
+	ins   []instr
+	table []uint32 // the first br_table's depths (the dispatch's, in Go's functions)
+	stack []int    // ids of the enclosing block, loop and if constructs
+	out   []byte   // the rewritten body (Functions copies it)
+	body  wasmbin.Body
+	in    wasmbin.Instr
+}
+
+// instr is what the rewrite keeps of an instruction.
+type instr struct {
+	op         byte
+	start, end int32 // its bytes in the body
+	imm        int64
+}
+
+// dispatch is a function's dispatch loop.
+type dispatch struct {
+	at     int   // index of the loop instruction
+	k      int   // blocks inside it, before the br_table
+	loopID int   // construct id of the loop
+	target []int // construct id a PC_B value sends the br_table to, or -1 (the loop itself)
+	entry  uint32
+}
+
+func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
+	body, in := &t.body, &t.in
+	if err := body.Reset(code); err != nil {
+		return nil, err
+	}
+	t.ins, t.table = t.ins[:0], t.table[:0]
+	first := true
+	for body.Next(in) {
+		if in.Op == wasmbin.OpBrTable && first {
+			t.table, first = append(t.table, in.Table...), false
+		}
+		t.ins = append(t.ins, instr{op: in.Op, start: int32(in.Start), end: int32(in.End), imm: in.Imm})
+	}
+	if err := body.Err(); err != nil {
+		return nil, err
+	}
+	if len(t.ins) == 0 {
+		return code, nil
+	}
+	d, ok := t.findDispatch()
+	if !ok || !t.pcDeadAtJumps(d) {
+		return code, nil
+	}
+	ins := t.ins
+	out := append(t.out[:0], code[:ins[0].start]...) // the locals
+	last := ins[0].start
+	t.stack = t.stack[:0]
+	id := 0
+	direct := 0
+	for i := range ins {
+		x := &ins[i]
+		switch x.op {
+		case wasmbin.OpBlock, wasmbin.OpLoop, wasmbin.OpIf:
+			t.stack = append(t.stack, id)
+			id++
+		case wasmbin.OpEnd:
+			if len(t.stack) > 0 {
+				t.stack = t.stack[:len(t.stack)-1]
+			}
+		case wasmbin.OpBr:
+			if i < 2 || !t.isDispatchJump(i, d) {
+				break
+			}
+			pc := ins[i-2].imm
+			tgt := d.targetOf(pc)
+			depth, ok := t.depthOf(tgt)
+			if !ok {
+				st.Left++
+				break
+			}
+			out = append(out, code[last:ins[i-2].start]...)
+			out = append(out, wasmbin.OpBr)
+			out = wasmbin.AppendULEB(out, uint32(depth))
+			last = x.end
+			direct++
+		case wasmbin.OpBrTable:
+			if i != d.brTableAt() {
+				break
+			}
+			// The entry: PC_B = 0 goes straight to its segment.
+			get := ins[i-1].start
+			out = append(out, code[last:get]...)
+			out = append(out, wasmbin.OpLocalGet, 0, wasmbin.OpI32Eqz, wasmbin.OpBrIf)
+			out = wasmbin.AppendULEB(out, d.entry)
+			last = get
+		}
+	}
+	out = append(out, code[last:]...)
+	t.out = out
+	st.Functions++
+	st.Direct += direct
+	return out, nil
+}
+
+// findDispatch finds the function's first loop and checks that it is Go's
+// dispatch: the loop, k >= 1 blocks, local.get 0, br_table.
+func (t *threader) findDispatch() (dispatch, bool) {
+	ins := t.ins
+	at := -1
+	for i := range ins {
+		if ins[i].op == wasmbin.OpLoop {
+			at = i
+			break
+		}
+		if ins[i].op == wasmbin.OpBrTable {
+			return dispatch{}, false // (t.table holds the first br_table's depths)
+		}
+	}
+	if at < 0 {
+		return dispatch{}, false
+	}
+	k := 0
+	for at+1+k < len(ins) && ins[at+1+k].op == wasmbin.OpBlock {
+		k++
+	}
+	get, bt := at+1+k, at+2+k
+	if k == 0 || bt >= len(ins) || ins[get].op != wasmbin.OpLocalGet || ins[get].imm != 0 || ins[bt].op != wasmbin.OpBrTable {
+		return dispatch{}, false
+	}
+	// Construct ids are given in order of appearance: count those opened
+	// before the loop.
+	loopID := 0
+	for i := 0; i < at; i++ {
+		if op := ins[i].op; op == wasmbin.OpBlock || op == wasmbin.OpLoop || op == wasmbin.OpIf {
+			loopID++
+		}
+	}
+	d := dispatch{at: at, k: k, loopID: loopID, target: make([]int, len(t.table))}
+	for pc, depth := range t.table {
+		// depth 0 is the innermost block (id loopID+k), k-1 the first,
+		// k the loop; beyond the loop, the blocks around it, which
+		// enclose the whole function below them.
+		switch {
+		case int(depth) < k:
+			d.target[pc] = loopID + k - int(depth)
+		case int(depth) == k:
+			d.target[pc] = -1
+		default:
+			d.target[pc] = -1 // (an exit; left to the br_table)
+		}
+	}
+	d.entry = t.table[0]
+	return d, true
+}
+
+func (d *dispatch) brTableAt() int { return d.at + 2 + d.k }
+
+// targetOf is the construct a jump with PC_B = pc lands at the end of
+// (br_table's last entry is its default).
+func (d *dispatch) targetOf(pc int64) int {
+	if pc < 0 || pc >= int64(len(d.target)) {
+		return d.target[len(d.target)-1]
+	}
+	return d.target[pc]
+}
+
+// isDispatchJump reports whether the br at i is Go's jump through the
+// dispatch: i32.const K; local.set 0; br to the dispatch loop.
+func (t *threader) isDispatchJump(i int, d dispatch) bool {
+	ins := t.ins
+	depth := int(ins[i].imm)
+	if depth >= len(t.stack) || t.stack[len(t.stack)-1-depth] != d.loopID {
+		return false
+	}
+	set, c := &ins[i-1], &ins[i-2]
+	return set.op == wasmbin.OpLocalSet && set.imm == 0 && c.op == wasmbin.OpI32Const
+}
+
+// depthOf is the br depth of the construct id from the current position,
+// if it encloses it.
+func (t *threader) depthOf(id int) (int, bool) {
+	if id < 0 {
+		return 0, false
+	}
+	for s := len(t.stack) - 1; s >= 0; s-- {
+		if t.stack[s] == id {
+			return len(t.stack) - 1 - s, true
+		}
+	}
+	return 0, false
+}
+
+// pcDeadAtJumps reports whether local 0 is read only by the dispatch or
+// after a write in the same straight run of instructions, so that a jump
+// that skips the write of PC_B changes nothing else.
+func (t *threader) pcDeadAtJumps(d dispatch) bool {
+	ins := t.ins
+	get := d.brTableAt() - 1
+	for i := range ins {
+		if ins[i].op != wasmbin.OpLocalGet || ins[i].imm != 0 || i == get {
+			continue
+		}
+		ok := false
+	back:
+		for j := i - 1; j >= 0; j-- {
+			switch x := &ins[j]; x.op {
+			case wasmbin.OpLocalSet, wasmbin.OpLocalTee:
+				if x.imm == 0 {
+					ok = true
+					break back
+				}
+			case 0x00, wasmbin.OpBlock, wasmbin.OpLoop, wasmbin.OpIf, wasmbin.OpElse, wasmbin.OpEnd,
+				wasmbin.OpBr, wasmbin.OpBrIf, wasmbin.OpBrTable, 0x0f:
+				break back
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
