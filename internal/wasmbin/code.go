@@ -54,17 +54,23 @@ func (b *Body) Next(in *Instr) bool {
 	}
 	in.Start = r.Off
 	in.Imm = 0
-	op := r.Byte()
+	op := r.B[r.Off]
+	r.Off++
 	in.Op = op
-	switch {
-	case op == OpBlock || op == OpLoop || op == OpIf || op == 0x06: // try
-		r.BlockType()
-	case op <= 0x01 || op == OpElse || op == 0x0a || op == OpEnd || op == 0x0f || op == 0x19 || op == 0x1a || op == 0x1b:
-	case op == OpBr || op == OpBrIf || op == 0x10 || (op >= OpLocalGet && op <= 0x26) ||
-		op == 0x07 || op == 0x08 || op == 0x09 || op == 0x18 || op == 0x12 || op == 0x14 || op == 0x15 ||
-		op == 0x3f || op == 0x40 || op == 0xd2 || op == 0xd5 || op == 0xd6:
+	switch immediates[op] {
+	case immNone:
+	case immIndex:
 		in.Imm = int64(r.U32())
-	case op == OpBrTable:
+	case immConst:
+		in.Imm = r.S64()
+	case immMemarg:
+		if align := r.U32(); align&0x40 != 0 {
+			r.U32() // memory index
+		}
+		r.U64()
+	case immBlockType:
+		r.BlockType()
+	case immBrTable:
 		n := r.U32()
 		if int(n) > len(r.B) { // each depth takes a byte at least
 			r.fail(errShort)
@@ -74,13 +80,13 @@ func (b *Body) Next(in *Instr) bool {
 		for j := uint32(0); j <= n && r.Err == nil; j++ {
 			in.Table = append(in.Table, r.U32())
 		}
-	case op == 0x11 || op == 0x13: // call_indirect: type, table
+	case immTwoIndices: // call_indirect: type, table
 		r.U32()
 		r.U32()
-	case op == 0x1c: // select t*
+	case immSelectTypes:
 		n := r.U32()
 		r.Bytes(int(n))
-	case op == 0x1f: // try_table
+	case immTryTable:
 		r.BlockType()
 		n := r.U32()
 		for j := uint32(0); j < n && r.Err == nil; j++ {
@@ -89,21 +95,13 @@ func (b *Body) Next(in *Instr) bool {
 			}
 			r.U32()
 		}
-	case op >= 0x28 && op <= 0x3e: // memarg
-		if align := r.U32(); align&0x40 != 0 {
-			r.U32() // memory index
-		}
-		r.U64()
-	case op == OpI32Const || op == 0x42:
-		in.Imm = r.S64()
-	case op == 0x43:
+	case immF32:
 		r.Bytes(4)
-	case op == 0x44:
+	case immF64:
 		r.Bytes(8)
-	case op >= 0x45 && op <= 0xc4, op == 0xd1, op == 0xd3, op == 0xd4:
-	case op == 0xd0: // ref.null heaptype
+	case immHeapType:
 		r.S64()
-	case op == 0xfc:
+	case immPrefixFC:
 		switch sub := r.U32(); {
 		case sub <= 7:
 		case sub == 8 || sub == 10 || sub == 12 || sub == 14:
@@ -120,6 +118,56 @@ func (b *Body) Next(in *Instr) bool {
 	in.End = r.Off
 	return r.Err == nil
 }
+
+// The immediates that follow an opcode, by kind.
+const (
+	immInvalid byte = iota // not an opcode the rewrites decode (SIMD, threads, GC)
+	immNone
+	immIndex // one u32: an index or a depth
+	immConst // one signed LEB128 (i32.const, i64.const)
+	immMemarg
+	immBlockType
+	immBrTable
+	immTwoIndices
+	immSelectTypes
+	immTryTable
+	immF32
+	immF64
+	immHeapType
+	immPrefixFC
+)
+
+// immediates is the kind of each opcode's immediates: a table, because the
+// host decodes every instruction of a module at each load.
+var immediates = func() (t [256]byte) {
+	set := func(k byte, ops ...int) {
+		for _, op := range ops {
+			t[op] = k
+		}
+	}
+	for op := 0x45; op <= 0xc4; op++ {
+		t[op] = immNone // numeric
+	}
+	for op := 0x28; op <= 0x3e; op++ {
+		t[op] = immMemarg
+	}
+	for op := OpLocalGet; op <= 0x26; op++ {
+		t[op] = immIndex // locals, globals, table.get/set
+	}
+	set(immNone, 0x00, 0x01, OpElse, 0x0a, OpEnd, 0x0f, 0x19, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4)
+	set(immIndex, OpBr, OpBrIf, 0x10, 0x07, 0x08, 0x09, 0x18, 0x12, 0x14, 0x15, 0x3f, 0x40, 0xd2, 0xd5, 0xd6)
+	set(immBlockType, OpBlock, OpLoop, OpIf, 0x06)
+	set(immBrTable, OpBrTable)
+	set(immTwoIndices, 0x11, 0x13)
+	set(immSelectTypes, 0x1c)
+	set(immTryTable, 0x1f)
+	set(immConst, OpI32Const, 0x42)
+	set(immF32, 0x43)
+	set(immF64, 0x44)
+	set(immHeapType, 0xd0)
+	set(immPrefixFC, 0xfc)
+	return t
+}()
 
 // Err is the error that stopped Next, if any.
 func (b *Body) Err() error { return b.r.Err }

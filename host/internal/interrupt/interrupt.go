@@ -111,8 +111,13 @@ func Instrument(wasm []byte) ([]byte, string, error) {
 		case secExport:
 			emit(s.ID, appendVec(s.Body, newExport()))
 		case secCode:
+			var scratch []byte
 			body, err := wasmbin.Functions(s.Body, func(_ int, fn []byte) ([]byte, error) {
-				return instrumentFunc(fn, check)
+				out, err := instrumentFunc(scratch[:0], fn, check)
+				if len(out) > 0 && &out[0] != &fn[0] {
+					scratch = out // (Functions copies it)
+				}
+				return out, err
 			})
 			if err != nil {
 				return nil, "", fmt.Errorf("interrupt: %w", err)
@@ -182,17 +187,18 @@ func countImportedGlobals(body []byte) (uint32, error) {
 	return globals, nil
 }
 
-// instrumentFunc inserts check after every loop header of one function body.
-func instrumentFunc(code, check []byte) ([]byte, error) {
+// instrumentFunc inserts check after every loop header of one function
+// body, appending to dst; a body without loops is returned as it is.
+func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 	var body wasmbin.Body
 	if err := body.Reset(code); err != nil {
 		return nil, err
 	}
-	var dst []byte
-	last := 0
+	last, loops := 0, 0
 	var in wasmbin.Instr
 	for body.Next(&in) {
 		if in.Op == wasmbin.OpLoop {
+			loops++
 			dst = append(dst, code[last:in.End]...)
 			dst = append(dst, check...)
 			last = in.End
@@ -201,7 +207,7 @@ func instrumentFunc(code, check []byte) ([]byte, error) {
 	if err := body.Err(); err != nil {
 		return nil, err
 	}
-	if dst == nil {
+	if loops == 0 {
 		return code, nil
 	}
 	return append(dst, code[last:]...), nil
