@@ -63,7 +63,7 @@ func (w *watchdog) run() {
 				s = -1
 			}
 			if s == -1 && in.fuel != nil {
-				// Empty the fuel: the instrumented loop headers trap at the
+				// Empty the fuel: the instrumented loop back edges trap at the
 				// next iteration. Repeated every tick because the guest's
 				// own decrement may overwrite one store.
 				in.fuel.Set(outOfFuel)

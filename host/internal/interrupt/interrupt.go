@@ -11,9 +11,15 @@
 // watchdog goroutine never runs again).
 //
 // What: Instrument adds one mutable i64 global, the fuel, exports it under
-// Global, and inserts after every `loop` header
+// Global, and inserts before every branch back to a `loop` (br, br_if or
+// br_table with a loop among its targets)
 //
 //	fuel = fuel - 1; if fuel <= 0 { unreachable }
+//
+// A loop runs again only through such a branch, so every iteration pays
+// one check (a br_if pays it taken or not) and entering a loop pays none:
+// every Go function is a dispatch loop entered on each call (see
+// internal/wasmjump), so a check at the loop header cost every call.
 //
 // The host sets the fuel before each call (a bound that no legitimate call
 // reaches), so a runaway call traps on its own after a bounded time, GC or
@@ -187,31 +193,53 @@ func countImportedGlobals(body []byte) (uint32, error) {
 	return globals, nil
 }
 
-// instrumentFunc inserts check after every loop header of one function
-// body, appending to dst; a body without loops is returned as it is.
+// instrumentFunc inserts check before every branch back to a loop in one
+// function body, appending to dst; a body without one is returned as it is.
 func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 	var body wasmbin.Body
 	if err := body.Reset(code); err != nil {
 		return nil, err
 	}
-	last, loops := 0, 0
+	var loop []bool // the enclosing constructs, innermost last: is each a loop?
+	toLoop := func(depth int64) bool {
+		return depth >= 0 && depth < int64(len(loop)) && loop[len(loop)-1-int(depth)]
+	}
+	last, checks := 0, 0
 	var in wasmbin.Instr
 	for body.Next(&in) {
-		if in.Op == wasmbin.OpLoop {
-			loops++
-			dst = append(dst, code[last:in.End]...)
+		back := false
+		switch in.Op {
+		case wasmbin.OpBlock, wasmbin.OpIf, 0x06, 0x1f: // block, if, try, try_table
+			loop = append(loop, false)
+		case wasmbin.OpLoop:
+			loop = append(loop, true)
+		case wasmbin.OpEnd, 0x18: // end, delegate
+			if len(loop) > 0 {
+				loop = loop[:len(loop)-1]
+			}
+		case wasmbin.OpBr, wasmbin.OpBrIf:
+			back = toLoop(in.Imm)
+		case wasmbin.OpBrTable:
+			for _, d := range in.Table {
+				back = back || toLoop(int64(d))
+			}
+		}
+		if back {
+			checks++
+			dst = append(dst, code[last:in.Start]...)
 			dst = append(dst, check...)
-			last = in.End
+			last = in.Start
 		}
 	}
 	if err := body.Err(); err != nil {
 		return nil, err
 	}
-	if loops == 0 {
+	if checks == 0 {
 		return code, nil
 	}
 	return append(dst, code[last:]...), nil
 }
+
 func uleb(v uint32) []byte { return wasmbin.AppendULEB(nil, v) }
 
 func sleb(v int64) []byte { return wasmbin.AppendSLEB(nil, v) }
