@@ -57,35 +57,44 @@ func (g *twinGuest) both(n int32, direct, asBuilt func(int32) int32) int32 {
 	return got
 }
 
-// TestDirectJumpsSameResults runs every conformance case on the module with
-// its jumps made direct and on the module as Go built it, call by call: the
-// rewrite must not change a byte of any result.
-func TestDirectJumpsSameResults(t *testing.T) {
+// twinModules compiles the plugin both ways once and returns a maker of
+// twin guests, each a fresh instance of both, closed with the test.
+func twinModules(t *testing.T) func(*testing.T) *twinGuest {
 	ctx := context.Background()
 	direct, err := keeptest.CompileWasm(ctx, testwasm.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer direct.Close()
+	t.Cleanup(func() { direct.Close() })
 	asBuilt, err := keeptest.CompileWasmAsBuilt(ctx, testwasm.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer asBuilt.Close()
+	t.Cleanup(func() { asBuilt.Close() })
+	return func(t *testing.T) *twinGuest {
+		d, err := direct.NewGuest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		a, err := asBuilt.NewGuest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return &twinGuest{t: t, direct: d, asBuilt: a}
+	}
+}
+
+// TestDirectJumpsSameResults runs every conformance case on the module with
+// its jumps made direct and on the module as Go built it, call by call: the
+// rewrite must not change a byte of any result.
+func TestDirectJumpsSameResults(t *testing.T) {
+	newTwin := twinModules(t)
 	total := 0
 	for _, c := range keeptest.Cases {
 		t.Run(c.ID+"/"+c.Name, func(t *testing.T) {
-			d, err := direct.NewGuest(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			a, err := asBuilt.NewGuest(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			g := &twinGuest{t: t, direct: d, asBuilt: a}
+			g := newTwin(t)
 			c.Run(t, keeptest.New(t, g))
 			total += g.calls
 		})
@@ -100,26 +109,7 @@ func TestDirectJumpsSameResults(t *testing.T) {
 // with and without the record the previous call returned: the malformed,
 // odd and unusual paths the conformance cases do not take.
 func TestDirectJumpsSameResultsOnMutations(t *testing.T) {
-	ctx := context.Background()
-	direct, err := keeptest.CompileWasm(ctx, testwasm.Path(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer direct.Close()
-	asBuilt, err := keeptest.CompileWasmAsBuilt(ctx, testwasm.Path(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer asBuilt.Close()
-	d, err := direct.NewGuest(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := asBuilt.NewGuest(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &twinGuest{t: t, direct: d, asBuilt: a}
+	g := twinModules(t)(t)
 	seeds := []string{
 		keeptest.BenchRegister, keeptest.BenchInvite, keeptest.RegistrarOK,
 		keeptest.ResponseTo(keeptest.BenchRegister, "200 OK"),

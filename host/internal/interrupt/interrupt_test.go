@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/sipkeep/sipkeep/internal/wasmbin"
 )
@@ -17,6 +18,27 @@ func module(body []byte) []byte {
 	out = wasmbin.AppendSection(out, wasmbin.SecExport, []byte{0x01, 0x01, 'f', 0x00, 0x00})
 	code := wasmbin.AppendULEB([]byte{0x01}, uint32(len(body)))
 	return wasmbin.AppendSection(out, wasmbin.SecCode, append(code, body...))
+}
+
+// instantiate instruments body's module and returns f and the fuel.
+func instantiate(t *testing.T, body []byte) (api.Function, api.MutableGlobal) {
+	t.Helper()
+	bin, name, err := Instrument(module(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { rt.Close(ctx) })
+	m, err := rt.Instantiate(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fuel, ok := m.ExportedGlobal(name).(api.MutableGlobal)
+	if !ok {
+		t.Fatalf("no exported mutable global %q", name)
+	}
+	return m.ExportedFunction("f"), fuel
 }
 
 // countdown loops n times: each iteration after the first takes the
@@ -35,25 +57,10 @@ var countdown = []byte{
 // its br_if back to the top (taken or not), and a call runs out of fuel
 // with a trap.
 func TestFuelPerIteration(t *testing.T) {
-	bin, name, err := Instrument(module(countdown))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, fuel := instantiate(t, countdown)
 	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
-	defer rt.Close(ctx)
-	m, err := rt.Instantiate(ctx, bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fuel := m.ExportedGlobal(name)
-	if fuel == nil {
-		t.Fatalf("no exported global %q", name)
-	}
-	set := fuel.(interface{ Set(uint64) })
-	f := m.ExportedFunction("f")
 	for _, c := range []struct{ n, burnt uint64 }{{1, 1}, {2, 2}, {10, 10}} {
-		set.Set(100)
+		fuel.Set(100)
 		r, err := f.Call(ctx, c.n)
 		if err != nil || r[0] != 7 {
 			t.Fatalf("f(%d) = %v, %v", c.n, r, err)
@@ -62,7 +69,7 @@ func TestFuelPerIteration(t *testing.T) {
 			t.Errorf("f(%d) burnt %d fuel, want %d (one per iteration)", c.n, got, c.burnt)
 		}
 	}
-	set.Set(5)
+	fuel.Set(5)
 	if _, err := f.Call(ctx, 1000); err == nil {
 		t.Error("a call past its fuel did not trap")
 	}
@@ -91,20 +98,9 @@ func TestBackEdgesOnly(t *testing.T) {
 // it does. (Go compiles every function as a loop entered on each call.)
 func TestLoopEntryIsFree(t *testing.T) {
 	once := []byte{0x00, 0x03, 0x40, 0x0b, 0x41, 0x07, 0x0b} // loop; end; i32.const 7
-	bin, name, err := Instrument(module(once))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
-	defer rt.Close(ctx)
-	m, err := rt.Instantiate(ctx, bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fuel := m.ExportedGlobal(name)
-	fuel.(interface{ Set(uint64) }).Set(100)
-	if r, err := m.ExportedFunction("f").Call(ctx, 0); err != nil || r[0] != 7 {
+	f, fuel := instantiate(t, once)
+	fuel.Set(100)
+	if r, err := f.Call(context.Background(), 0); err != nil || r[0] != 7 {
 		t.Fatalf("f = %v, %v", r, err)
 	}
 	if fuel.Get() != 100 {
