@@ -1,6 +1,9 @@
 package wasmbin
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Opcodes the rewrites look at.
 const (
@@ -60,14 +63,19 @@ func (b *Body) Next(in *Instr) bool {
 	switch immediates[op] {
 	case immNone:
 	case immIndex:
-		in.Imm = int64(r.U32())
+		in.Imm = int64(r.u32Fast())
 	case immConst:
-		in.Imm = r.S64()
+		if r.Off < len(r.B) && r.B[r.Off] < 0x40 { // one byte, positive
+			in.Imm = int64(r.B[r.Off])
+			r.Off++
+		} else {
+			in.Imm = r.S64()
+		}
 	case immMemarg:
-		if align := r.U32(); align&0x40 != 0 {
+		if align := r.u32Fast(); align&0x40 != 0 {
 			r.U32() // memory index
 		}
-		r.U64()
+		r.u32Fast()
 	case immBlockType:
 		r.BlockType()
 	case immBrTable:
@@ -169,19 +177,36 @@ var immediates = func() (t [256]byte) {
 	return t
 }()
 
+// u32Fast is U32 with the one-byte case (most indices, depths and
+// offsets) inline: Next runs for every instruction of a module at load.
+func (r *Reader) u32Fast() uint32 {
+	if r.Off < len(r.B) {
+		if c := r.B[r.Off]; c < 0x80 {
+			r.Off++
+			return uint32(c)
+		}
+	}
+	return r.U32()
+}
+
 // Err is the error that stopped Next, if any.
 func (b *Body) Err() error { return b.r.Err }
 
 // Bytes is the body being decoded.
 func (b *Body) Bytes() []byte { return b.r.B }
 
-// Functions calls f with each function body of a code section and returns
-// the section rebuilt from f's results (f returns the body unchanged to
-// keep it).
-func Functions(code []byte, f func(i int, body []byte) ([]byte, error)) ([]byte, error) {
+// AppendCode appends a code section rebuilt from code (the body of a code
+// section) to dst: f gets each function body and returns it rewritten (or
+// as it is, to keep it). The section's size is written as a five-byte
+// LEB128 (valid, if not minimal), so the section is built in place rather
+// than copied: the host rewrites the plugin's 3.5 MB of code at each load.
+func AppendCode(dst, code []byte, f func(i int, body []byte) ([]byte, error)) ([]byte, error) {
 	r := Reader{B: code}
 	n := r.U32()
-	out := AppendULEB(make([]byte, 0, len(code)+len(code)/8), n)
+	dst = append(dst, SecCode)
+	at := len(dst)
+	dst = append(dst, 0x80, 0x80, 0x80, 0x80, 0x00)
+	dst = AppendULEB(dst, n)
 	for i := uint32(0); i < n; i++ {
 		size := r.U32()
 		body := r.Bytes(int(size))
@@ -192,8 +217,19 @@ func Functions(code []byte, f func(i int, body []byte) ([]byte, error)) ([]byte,
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
-		out = AppendULEB(out, uint32(len(nb)))
-		out = append(out, nb...)
+		dst = AppendULEB(dst, uint32(len(nb)))
+		dst = append(dst, nb...)
 	}
-	return out, nil
+	size := len(dst) - at - 5
+	if size > 1<<32-1 {
+		return nil, errors.New("code section too large")
+	}
+	for j := range 5 {
+		c := byte(size>>(7*j)) & 0x7f
+		if j < 4 {
+			c |= 0x80
+		}
+		dst[at+j] = c
+	}
+	return dst, nil
 }

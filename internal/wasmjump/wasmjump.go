@@ -53,19 +53,19 @@ func Thread(wasm []byte) ([]byte, Stats, error) {
 	if err != nil {
 		return nil, st, fmt.Errorf("wasmjump: %w", err)
 	}
-	out := append(make([]byte, 0, len(wasm)), wasmbin.Magic...)
+	out := append(make([]byte, 0, len(wasm)+len(wasm)/8), wasmbin.Magic...)
 	var t threader
 	for _, s := range secs {
-		body := s.Body
-		if s.ID == wasmbin.SecCode {
-			body, err = wasmbin.Functions(s.Body, func(_ int, fn []byte) ([]byte, error) {
-				return t.function(fn, &st)
-			})
-			if err != nil {
-				return nil, st, fmt.Errorf("wasmjump: %w", err)
-			}
+		if s.ID != wasmbin.SecCode {
+			out = wasmbin.AppendSection(out, s.ID, s.Body)
+			continue
 		}
-		out = wasmbin.AppendSection(out, s.ID, body)
+		out, err = wasmbin.AppendCode(out, s.Body, func(_ int, fn []byte) ([]byte, error) {
+			return t.function(fn, &st)
+		})
+		if err != nil {
+			return nil, st, fmt.Errorf("wasmjump: %w", err)
+		}
 	}
 	return out, st, nil
 }
@@ -75,7 +75,7 @@ type threader struct {
 	ins   []instr
 	table []uint32 // the first br_table's depths (the dispatch's, in Go's functions)
 	stack []int    // ids of the enclosing block, loop and if constructs
-	out   []byte   // the rewritten body (Functions copies it)
+	out   []byte   // the rewritten body (AppendCode copies it)
 	body  wasmbin.Body
 	in    wasmbin.Instr
 }

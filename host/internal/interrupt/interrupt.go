@@ -87,7 +87,7 @@ func Instrument(wasm []byte) ([]byte, string, error) {
 	check = append(check, 0x42, 0x00, 0x57)       // i64.const 0; i64.le_s
 	check = append(check, 0x04, 0x40, 0x00, 0x0b) // if; unreachable; end
 
-	out := append([]byte(nil), wasmbin.Magic...)
+	out := append(make([]byte, 0, len(wasm)+len(wasm)/8), wasmbin.Magic...)
 	emit := func(id byte, body []byte) { out = wasmbin.AppendSection(out, id, body) }
 	newGlobal := func() []byte { // mut i64 = i64.const InitialFuel
 		return append(append([]byte{0x7e, 0x01, 0x42}, sleb(InitialFuel)...), 0x0b)
@@ -118,18 +118,18 @@ func Instrument(wasm []byte) ([]byte, string, error) {
 			emit(s.ID, appendVec(s.Body, newExport()))
 		case secCode:
 			var scratch []byte
-			body, err := wasmbin.Functions(s.Body, func(_ int, fn []byte) ([]byte, error) {
-				out, err := instrumentFunc(scratch[:0], fn, check)
-				if len(out) > 0 && &out[0] != &fn[0] {
-					scratch = out // (Functions copies it)
+			var err error
+			out, err = wasmbin.AppendCode(out, s.Body, func(_ int, fn []byte) ([]byte, error) {
+				body, err := instrumentFunc(scratch[:0], fn, check)
+				if len(body) > 0 && &body[0] != &fn[0] {
+					scratch = body // (AppendCode copies it)
 				}
-				return out, err
+				return body, err
 			})
 			if err != nil {
 				return nil, "", fmt.Errorf("interrupt: %w", err)
 			}
 			sawCode = true
-			emit(s.ID, body)
 		default:
 			emit(s.ID, s.Body)
 		}
