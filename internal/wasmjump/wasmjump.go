@@ -29,7 +29,9 @@
 // function only when PC_B is dead at every segment's start: the function
 // reads local 0 only in its dispatch, or right after writing it (Go sets
 // it just before a call_indirect). A function that does not fit the
-// pattern is copied unchanged. See RATIONALE.md, "Direct jumps".
+// pattern, or that uses control instructions Go never emits (exception
+// handling, tail calls, br_on_null), is copied unchanged. See
+// RATIONALE.md, "Go's jumps, made direct at load".
 package wasmjump
 
 import (
@@ -104,6 +106,9 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 	t.ins, t.table = t.ins[:0], t.table[:0]
 	first := true
 	for body.Next(in) {
+		if foreignControl(in.Op) {
+			return code, nil
+		}
 		if in.Op == wasmbin.OpBrTable && first {
 			t.table, first = append(t.table, in.Table...), false
 		}
@@ -168,6 +173,18 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 	st.Functions++
 	st.Direct += direct
 	return out, nil
+}
+
+// foreignControl reports a control instruction Go's wasm backend never
+// emits and this rewrite does not model: try, catch, throw, rethrow,
+// delegate, catch_all, try_table, return_call(_indirect), call_ref,
+// return_call_ref, br_on_null, br_on_non_null.
+func foreignControl(op byte) bool {
+	switch op {
+	case 0x06, 0x07, 0x08, 0x09, 0x18, 0x19, 0x1f, 0x12, 0x13, 0x14, 0x15, 0xd5, 0xd6:
+		return true
+	}
+	return false
 }
 
 // findDispatch finds the function's first loop and checks that it is Go's

@@ -236,3 +236,18 @@ func BenchmarkThread(b *testing.B) {
 		}
 	}
 }
+
+// TestThreadLeavesForeignControl: a function with an instruction Go never
+// emits (here try … end, which also opens a construct) is copied as it is.
+func TestThreadLeavesForeignControl(t *testing.T) {
+	body := goShaped()
+	// try; end as the first instructions after the locals.
+	body = append(append(append([]byte(nil), body[:3]...), 0x06, 0x40, 0x0b), body[3:]...)
+	out, st, err := Thread(module(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Functions != 0 || !bytes.Equal(code(t, out), code(t, module(body))) {
+		t.Errorf("a function with try was rewritten: %+v", st)
+	}
+}

@@ -217,7 +217,7 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 			if len(loop) > 0 {
 				loop = loop[:len(loop)-1]
 			}
-		case wasmbin.OpBr, wasmbin.OpBrIf:
+		case wasmbin.OpBr, wasmbin.OpBrIf, 0xd5, 0xd6: // br, br_if, br_on_null, br_on_non_null
 			back = toLoop(in.Imm)
 		case wasmbin.OpBrTable:
 			for _, d := range in.Table {
