@@ -53,7 +53,7 @@ conformance: plugin
 # The edge proxy's closed-loop load runs for a few seconds per case; the
 # Kamailio benchmarks drive a fixed sipp load per run, so they run once.
 bench: plugin
-	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./plugin/... ./host/...
+	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./plugin/... ./host/... ./internal/...
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchtime 3s -count 1 ./examples/edgeproxy/
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./hostadapters/capi/ ./hostadapters/kamailio/
 
