@@ -6,10 +6,10 @@ import (
 )
 
 // TestSameRecord: sameRecord agrees with bytes.Equal for every length up
-// to a few words and a difference at every position, including the tail
+// past two four-word blocks and a difference at every position, including the tail
 // bytes after the last whole word.
 func TestSameRecord(t *testing.T) {
-	for n := 0; n <= 27; n++ {
+	for n := 0; n <= 75; n++ {
 		a := make([]byte, n)
 		for i := range a {
 			a[i] = byte(i*7 + 1)
