@@ -189,8 +189,9 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 	h := g.h
 	bin := wasm
 	if !h.opt.directJumpsOff {
-		// Before the loop instrumentation, which puts its check at the top
-		// of the dispatch loop this pass recognises (internal/wasmjump).
+		// Before the loop instrumentation: its checks go in front of the
+		// branches back to a loop, between the `local.set 0` and the `br`
+		// of the very jumps this pass recognises (internal/wasmjump).
 		threaded, st, err := wasmjump.Thread(bin)
 		if err != nil {
 			// Not fatal: the module runs as Go built it, only slower.

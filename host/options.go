@@ -157,8 +157,9 @@ func WithoutTimers() Option { return func(o *options) { o.noTimers = true } }
 func WithoutInterrupt() Option { return func(o *options) { o.interruptOff = true } }
 
 // WithoutDirectJumps loads the module as Go built it, without the rewrite
-// that makes its jumps direct (internal/wasmjump; RATIONALE.md, "Direct
-// jumps"). For measurements only: the rewrite changes no behaviour.
+// that makes its jumps direct (internal/wasmjump; RATIONALE.md, "Go's
+// jumps, made direct at load"). For measurements only: the rewrite changes
+// no behaviour.
 func WithoutDirectJumps() Option { return func(o *options) { o.directJumpsOff = true } }
 
 func (o *options) resolveCacheDir() string {
