@@ -192,15 +192,12 @@ func (r *Reader) u32Fast() uint32 {
 // Err is the error that stopped Next, if any.
 func (b *Body) Err() error { return b.r.Err }
 
-// Bytes is the body being decoded.
-func (b *Body) Bytes() []byte { return b.r.B }
-
 // AppendCode appends a code section rebuilt from code (the body of a code
 // section) to dst: f gets each function body and returns it rewritten (or
 // as it is, to keep it). The section's size is written as a five-byte
 // LEB128 (valid, if not minimal), so the section is built in place rather
 // than copied: the host rewrites the plugin's 3.5 MB of code at each load.
-func AppendCode(dst, code []byte, f func(i int, body []byte) ([]byte, error)) ([]byte, error) {
+func AppendCode(dst, code []byte, f func(body []byte) ([]byte, error)) ([]byte, error) {
 	r := Reader{B: code}
 	n := r.U32()
 	dst = append(dst, SecCode)
@@ -213,7 +210,7 @@ func AppendCode(dst, code []byte, f func(i int, body []byte) ([]byte, error)) ([
 		if r.Err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, r.Err)
 		}
-		nb, err := f(int(i), body)
+		nb, err := f(body)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}

@@ -79,7 +79,7 @@ func TestAppendCode(t *testing.T) {
 		code = AppendULEB(code, uint32(len(b)))
 		code = append(code, b...)
 	}
-	mod, err := AppendCode(append([]byte(nil), Magic...), code, func(_ int, b []byte) ([]byte, error) { return b, nil })
+	mod, err := AppendCode(append([]byte(nil), Magic...), code, func(b []byte) ([]byte, error) { return b, nil })
 	if err != nil {
 		t.Fatal(err)
 	}

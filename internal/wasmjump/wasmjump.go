@@ -62,7 +62,7 @@ func Thread(wasm []byte) ([]byte, Stats, error) {
 			out = wasmbin.AppendSection(out, s.ID, s.Body)
 			continue
 		}
-		out, err = wasmbin.AppendCode(out, s.Body, func(_ int, fn []byte) ([]byte, error) {
+		out, err = wasmbin.AppendCode(out, s.Body, func(fn []byte) ([]byte, error) {
 			return t.function(fn, &st)
 		})
 		if err != nil {
@@ -95,7 +95,6 @@ type dispatch struct {
 	k      int   // blocks inside it, before the br_table
 	loopID int   // construct id of the loop
 	target []int // construct id a PC_B value sends the br_table to, or -1 (the loop itself)
-	entry  uint32
 }
 
 func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
@@ -116,9 +115,6 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 	}
 	if err := body.Err(); err != nil {
 		return nil, err
-	}
-	if len(t.ins) == 0 {
-		return code, nil
 	}
 	d, ok := t.findDispatch()
 	if !ok || !t.pcDeadAtJumps(d) {
@@ -164,7 +160,7 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 			get := ins[i-1].start
 			out = append(out, code[last:get]...)
 			out = append(out, wasmbin.OpLocalGet, 0, wasmbin.OpI32Eqz, wasmbin.OpBrIf)
-			out = wasmbin.AppendULEB(out, d.entry)
+			out = wasmbin.AppendULEB(out, t.table[0])
 			last = get
 		}
 	}
@@ -222,19 +218,14 @@ func (t *threader) findDispatch() (dispatch, bool) {
 	}
 	d := dispatch{at: at, k: k, loopID: loopID, target: make([]int, len(t.table))}
 	for pc, depth := range t.table {
-		// depth 0 is the innermost block (id loopID+k), k-1 the first,
-		// k the loop; beyond the loop, the blocks around it, which
-		// enclose the whole function below them.
-		switch {
-		case int(depth) < k:
+		// depth 0 is the innermost block (id loopID+k), k-1 the first;
+		// k is the loop itself and beyond it are exits, both left to the
+		// br_table.
+		d.target[pc] = -1
+		if int(depth) < k {
 			d.target[pc] = loopID + k - int(depth)
-		case int(depth) == k:
-			d.target[pc] = -1
-		default:
-			d.target[pc] = -1 // (an exit; left to the br_table)
 		}
 	}
-	d.entry = t.table[0]
 	return d, true
 }
 

@@ -16,11 +16,10 @@ import (
 // direct, internal/wasmjump) and on the module as Go built it, and fails
 // the test when the two differ in a byte of their result or output.
 type twinGuest struct {
-	t        *testing.T
-	direct   *keeptest.WasmGuest
-	asBuilt  *keeptest.WasmGuest
-	calls    int
-	lastSize int32
+	t       *testing.T
+	direct  *keeptest.WasmGuest
+	asBuilt *keeptest.WasmGuest
+	calls   int
 }
 
 func (g *twinGuest) InputBuffer() []byte  { return g.direct.InputBuffer() }

@@ -119,7 +119,7 @@ func Instrument(wasm []byte) ([]byte, string, error) {
 		case secCode:
 			var scratch []byte
 			var err error
-			out, err = wasmbin.AppendCode(out, s.Body, func(_ int, fn []byte) ([]byte, error) {
+			out, err = wasmbin.AppendCode(out, s.Body, func(fn []byte) ([]byte, error) {
 				body, err := instrumentFunc(scratch[:0], fn, check)
 				if len(body) > 0 && &body[0] != &fn[0] {
 					scratch = body // (AppendCode copies it)
