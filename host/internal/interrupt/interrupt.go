@@ -117,14 +117,11 @@ func Instrument(wasm []byte) ([]byte, string, error) {
 		case secExport:
 			emit(s.ID, appendVec(s.Body, newExport()))
 		case secCode:
-			var scratch []byte
+			var scratch []byte // one body at a time: AppendCode copies it
 			var err error
 			out, err = wasmbin.AppendCode(out, s.Body, func(fn []byte) ([]byte, error) {
-				body, err := instrumentFunc(scratch[:0], fn, check)
-				if len(body) > 0 && &body[0] != &fn[0] {
-					scratch = body // (AppendCode copies it)
-				}
-				return body, err
+				scratch, err = instrumentFunc(scratch[:0], fn, check)
+				return scratch, err
 			})
 			if err != nil {
 				return nil, "", fmt.Errorf("interrupt: %w", err)
@@ -193,8 +190,8 @@ func countImportedGlobals(body []byte) (uint32, error) {
 	return globals, nil
 }
 
-// instrumentFunc inserts check before every branch back to a loop in one
-// function body, appending to dst; a body without one is returned as it is.
+// instrumentFunc appends to dst one function body with check inserted
+// before every branch back to a loop.
 func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 	var body wasmbin.Body
 	if err := body.Reset(code); err != nil {
@@ -204,7 +201,7 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 	toLoop := func(depth int64) bool {
 		return depth >= 0 && depth < int64(len(loop)) && loop[len(loop)-1-int(depth)]
 	}
-	last, checks := 0, 0
+	last := 0
 	var in wasmbin.Instr
 	for body.Next(&in) {
 		back := false
@@ -225,7 +222,6 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 			}
 		}
 		if back {
-			checks++
 			dst = append(dst, code[last:in.Start]...)
 			dst = append(dst, check...)
 			last = in.Start
@@ -233,9 +229,6 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 	}
 	if err := body.Err(); err != nil {
 		return nil, err
-	}
-	if checks == 0 {
-		return code, nil
 	}
 	return append(dst, code[last:]...), nil
 }
