@@ -189,7 +189,9 @@ func randomAddr(r *rand.Rand) []byte {
 		for p, np := 0, r.IntN(5); p < np; p++ {
 			sb.WriteString(sws() + ";" + sws())
 			sb.WriteString(pick("tag", "TAG", "Tag", "expires", "EXPIRES", "eXpIrEs", "lr", "x", "X", "ta", "tagx",
-				"expire", "expiresx", "+sip.instance", "+SIP.Instance", "reg-id", "q", "", "t_g", "tAg~"))
+				"expire", "expiresx", "+sip.instance", "+SIP.Instance", "reg-id", "q", "", "t_g", "tAg~",
+				// a token byte after a word's letters, and names past eight bytes
+				"tag+x", "expires.x", "ta+g", "tag%", "expires-and-more", "x-abcdefgh+ij"))
 			if r.IntN(3) == 0 {
 				continue
 			}

@@ -183,7 +183,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 			WSRUN(R3)
 			Get R3
 			Set R7
-			RUN(R3, const_cToken)
+			TOKENRUN(R3, R4)
 			Get R3
 			Get R7
 			I64Eq

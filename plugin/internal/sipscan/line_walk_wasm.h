@@ -8,8 +8,8 @@
 // one (nextHeaderGo's loop). In: R0 base, R1 n, R2 i, R8 &class, R9
 // kinds. Out: R2 start, R5 e, R6 next, R10 ne, R4 c, R12 h. Scratch: R3
 // (pos, the start of the current physical line), R7 (then the name's
-// length l), R11 (c0), R13, R14. It uses scan_wasm.h's NEWLINE and
-// NAMERUN, which its includer includes first.
+// length l), R11 (a word of the name, then c0), R13, R14. It uses
+// scan_wasm.h's NEWLINE and NAMERUN, which its includer includes first.
 
 	Block // found: return the line at R2
 	Loop // one logical header line per iteration
@@ -89,9 +89,16 @@
 		// ne: the cToken run from start, stopping at e. First eight
 		// bytes at a time while they are letters, digits and '-' (almost
 		// every name; nameRun8 in lex.go), then byte by byte.
+		//
+		// Almost always the byte that ends the run is the ':' itself, in
+		// the word just read: then ne and c are where the run stopped and
+		// the colon is there, and the byte loops and the colon's load
+		// below (three loads with their bounds checks, two of them in
+		// loops that wazero's code enters at a cost) are skipped.
 		Get R2
 		Set R4
-		Block
+		Block // colon: ne = c = R4, b[R4] == ':'
+		Block // the general way
 		Loop
 			Get R4
 			I64Const $8
@@ -104,8 +111,8 @@
 			I64Add
 			I32WrapI64
 			I64Load $0
-			Set R7
-			NAMERUN(R7)
+			Tee R11
+			NAMERUN(R11)
 			Tee R7
 			Get R4
 			I64Add
@@ -114,6 +121,20 @@
 			I64Const $8
 			I64Eq
 			BrIf $0
+			// b[R4] is byte R7 of the word.
+			Get R11
+			Get R7
+			I64Const $3
+			I64Shl
+			I64ShrU
+			I64Const $0xff
+			I64And
+			I64Const $58 // ':'
+			I64Ne
+			BrIf $1
+			Get R4
+			Set R10
+			Br $2
 		End
 		End
 		Block
@@ -177,14 +198,10 @@
 		// after the name's LWS) goes back to Go as hOther.
 		I64Const $0
 		Set R12
-		Get R10
-		Get R2
-		I64Eq
-		BrIf $1
 		Get R4
 		Get R5
 		I64GeU
-		BrIf $1
+		BrIf $2
 		Get R0
 		Get R4
 		I64Add
@@ -192,6 +209,13 @@
 		I64Load8U $0
 		I64Const $58 // ':'
 		I64Ne
+		BrIf $2
+		End // colon
+		I64Const $0
+		Set R12
+		Get R10
+		Get R2
+		I64Eq
 		BrIf $1
 
 		// headerKind: a name shorter than kindRows bytes starting with a letter

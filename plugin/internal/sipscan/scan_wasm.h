@@ -73,6 +73,39 @@
 	Br $0; \
 	End; End
 
+// TOKENRUN(r, x): RUN(r, cToken), eight bytes at a time where it can: a
+// word's leading letters, digits and '-' (NAMERUN; x the word, R13 and
+// R14 scratch) are passed at once, and when the byte after them is '='
+// or ';' (the usual end of a parameter name) the run ends there without
+// a load. Any other byte is classified on its own, and the words go on
+// after it ("+sip.instance"). Needs R5 &class, like RUN.
+#define TOKENRUN(r, x) \
+	Block; Loop; \
+	Block; \
+	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $0; \
+	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set x; \
+	NAMERUN(x); Set R14; \
+	Get r; Get R14; I64Add; Set r; \
+	Get R14; I64Const $8; I64Eq; BrIf $1; \
+	Get x; Get R14; I64Const $3; I64Shl; I64ShrU; I64Const $0xff; I64And; Tee x; \
+	I64Const $61; I64Eq; Get x; I64Const $59; I64Eq; I32Or; BrIf $2; \
+	End; \
+	Get r; Get R1; I64GeU; BrIf $1; \
+	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $const_cToken; I32And; I32Eqz; BrIf $1; \
+	Get r; I64Const $1; I64Add; Set r; \
+	Br $0; \
+	End; End
+
+// DIGITRUN(x): push how many of the eight bytes of x are ASCII digits
+// before the first that is not (digitRun8; R14 scratch).
+#define DIGITRUN(x) \
+	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Tee R14; \
+	I64Const $0x5050505050505050; I64Add; \
+	Get R14; I64Const $0x4646464646464646; I64Add; I64Const $-1; I64Xor; I64And; \
+	Get x; I64Const $-1; I64Xor; I64And; \
+	I64Const $-1; I64Xor; I64Const $-9187201950435737472; I64And; \
+	I64Ctz; I64Const $3; I64ShrU
+
 // NAMERUN(x): push how many of the eight bytes of x (not R13 or R14) are
 // letters, digits or '-' before the first that is not (nameRun8 in
 // lex.go; R13 and R14 scratch). Every per-byte test adds to 7-bit bytes

@@ -50,16 +50,6 @@
 	Get R3; I32WrapI64; Get s; I64Store32 $off; \
 	Get R3; I32WrapI64; Get e; I64Const $1; I64Add; I64Store32 $(off+4)
 
-// DIGITRUN(x): push how many of the eight bytes of x are ASCII digits
-// before the first that is not (digitRun8; R14 scratch).
-#define DIGITRUN(x) \
-	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Tee R14; \
-	I64Const $0x5050505050505050; I64Add; \
-	Get R14; I64Const $0x4646464646464646; I64Add; I64Const $-1; I64Xor; I64And; \
-	Get x; I64Const $-1; I64Xor; I64And; \
-	I64Const $-1; I64Xor; I64Const $-9187201950435737472; I64And; \
-	I64Ctz; I64Const $3; I64ShrU
-
 // DIGITSVALUE(x, k): push the number written by the k (1..7) digits in
 // the low bytes of x (digitsValue).
 #define DIGITSVALUE(x, k) \

@@ -187,9 +187,37 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 		I64Add
 		Set R3
 		WSRUN(R3)
+		// The digits eight at a time while eight bytes remain (a port
+		// has at most five, so the first word holds its end), then one
+		// by one.
 		Get R3
 		Set R4
+		Block // run found
+		Block // fewer than eight left, or eight digits
+			Get R4
+			I64Const $8
+			I64Add
+			Get R1
+			I64GtU
+			BrIf $0
+			Get R0
+			Get R4
+			I64Add
+			I32WrapI64
+			I64Load $0
+			Set R13
+			DIGITRUN(R13)
+			Tee R6
+			Get R4
+			I64Add
+			Set R4
+			Get R6
+			I64Const $8
+			I64Ne
+			BrIf $1
+		End
 		RUN(R4, const_cDigit)
+		End
 		Get R4
 		Get R3
 		I64Eq
@@ -221,21 +249,9 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 		WSRUN(R3)
 		Get R3
 		Set R7
-		// Most names are letters, digits and '-' (nameRun8): eight
-		// bytes tested at once if there are eight, the rest one by one.
-		Get R3
-		I64Const $8
-		I64Add
-		Get R1
-		I64LeU
-		If
-			ALNUMDASH(R3)
-			RUNLEN
-			Get R3
-			I64Add
-			Set R3
-		End
-		RUN(R3, const_cToken)
+		// Most names are letters, digits and '-' followed by '=' or ';'
+		// (nameRun8): TOKENRUN passes them a word at a time.
+		TOKENRUN(R3, R6)
 		Get R3
 		Get R7
 		I64Eq
