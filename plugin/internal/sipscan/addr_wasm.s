@@ -42,19 +42,21 @@
 	Get r; I64Const $1; I64Add; Set r
 
 TEXT ·nextAddr(SB), NOSPLIT, $0-96
+	// Results a path does not reach read 0, as in nextAddrGo. The frame's
+	// last word first: wazero then knows the frame is in bounds, and the
+	// other accesses to it here need no check of their own.
+	I64Const $0
+	Set R6
+	MOVD R6, ue+88(FP)
+	MOVD R6, us+80(FP)
+	MOVD R6, next+72(FP)
+	MOVD R6, ve+64(FP)
+	MOVD R6, vs+56(FP)
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
 	MOVD i+24(FP), R2
 	MOVD want_len+40(FP), R15
 	MOVD $·class(SB), R5
-	// Results a path does not reach read 0, as in nextAddrGo.
-	I64Const $0
-	Set R6
-	MOVD R6, vs+56(FP)
-	MOVD R6, ve+64(FP)
-	MOVD R6, next+72(FP)
-	MOVD R6, us+80(FP)
-	MOVD R6, ue+88(FP)
 
 	Loop // one pass per stretch of the value; junk starts another
 		// skipAddr: to the header parameters.

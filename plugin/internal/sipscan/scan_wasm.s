@@ -69,6 +69,10 @@
 	CALLNORESUME ·nextAddr(SB)
 
 TEXT ·scanLines(SB), NOSPLIT, $104-81
+	// h, the frame's last byte, first (it is set again on return):
+	// wazero then checks the frame's bounds once for the argument loads
+	// after it.
+	MOVB $0, h+80(FP)
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
 	MOVD i+24(FP), R2

@@ -58,12 +58,14 @@
 	I64Ctz; I64Const $3; I64ShrU
 
 TEXT ·viaValue(SB), NOSPLIT, $0-56
+	// The frame's last word first: wazero then checks the frame's bounds
+	// once for the argument loads after it.
+	MOVD $0, next+48(FP)
 	MOVD b_base+0(FP), R0
 	MOVD b_len+8(FP), R1
 	MOVD i+24(FP), R2
 	MOVD v+32(FP), R15
 	MOVD $·class(SB), R5
-	MOVD $0, next+48(FP)
 
 	WSRUN(R2)
 	Get R2
