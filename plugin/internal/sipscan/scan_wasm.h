@@ -7,11 +7,15 @@
 // AT(r): b[r] as an i64 (the caller has checked r < n).
 #define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
 
+// NOTIN(r, c): push whether b[r] is not in class c (R5 &class; the
+// caller has checked r < n).
+#define NOTIN(r, c) Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz
+
 // RUN(r, c): advance r while r < n and b[r] is in class c.
 #define RUN(r, c) \
 	Block; Loop; \
 	Get r; Get R1; I64GeU; BrIf $1; \
-	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz; BrIf $1; \
+	NOTIN(r, c); BrIf $1; \
 	Get r; I64Const $1; I64Add; Set r; \
 	Br $0; \
 	End; End
@@ -91,7 +95,7 @@
 	I64Const $61; I64Eq; Get x; I64Const $59; I64Eq; I32Or; BrIf $2; \
 	End; \
 	Get r; Get R1; I64GeU; BrIf $1; \
-	Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $const_cToken; I32And; I32Eqz; BrIf $1; \
+	NOTIN(r, const_cToken); BrIf $1; \
 	Get r; I64Const $1; I64Add; Set r; \
 	Br $0; \
 	End; End
