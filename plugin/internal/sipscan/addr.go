@@ -54,7 +54,7 @@ const (
 //
 // It reads the value that starts at i (after any LWS; len(b) is the end
 // of the header line's value) and looks for the header parameter named
-// want (lower case; "" for none). addrFound reports that it is present
+// want (lower case, no '_'; "" for none). addrFound reports that it is present
 // (the first one wins), addrQuoted that its value is a quoted-string, and
 // vs..ve is its value; next is where the next value starts (after the
 // comma), or len(b), and addrMore reports a comma after this value. With

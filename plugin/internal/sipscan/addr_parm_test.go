@@ -8,7 +8,7 @@ import (
 
 // addrWants are the names nextAddr is asked for: the callers' three, and
 // a few that reach the name compare with other lengths and bytes.
-var addrWants = []string{"tag", "expires", "", "lr", "+sip.instance", "x", "z"}
+var addrWants = []string{"tag", "expires", "", "lr", "+sip.instance", "x", "z", "reg-id", "ta"}
 
 // checkAddr compares nextAddr (assembly in wasm) with nextAddrGo for
 // b[i:end] and want, and returns the Go version's st (for the tallies of

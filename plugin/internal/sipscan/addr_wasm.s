@@ -252,7 +252,14 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 			Set R2
 
 			// The first parameter named want wins: same length, then
-			// eqFold byte by byte (only names of want's length get here).
+			// eqFold (only names of want's length get here). want is
+			// lower case without '_' (its callers' literals): each of
+			// its bytes has 0x20 set, and w&^0x20 is w's upper case or
+			// not a token. The name's bytes are tokens, so c|0x20 ==
+			// want[k] exactly when eqFold's fold of c is. A name of 1..8 bytes with eight
+			// bytes of b from it compares as one word; want's word may
+			// read past the literal, into the module's data, and is
+			// masked. Else byte by byte, folding 'A'..'Z' alone.
 			Get R6
 			I64Const $const_addrFound
 			I64And
@@ -268,6 +275,43 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 				I64Const $0
 				Set R4
 				Block // a byte differs
+				Block // found
+					Block // bytes
+						Get R15
+						I64Const $1
+						I64Sub
+						I64Const $8
+						I64GeU
+						Get R7
+						I64Const $8
+						I64Add
+						Get R1
+						I64GtU
+						I32Or
+						BrIf $0
+						Get R0
+						Get R7
+						I64Add
+						I32WrapI64
+						I64Load $0
+						I64Const $0x2020202020202020
+						I64Or
+						Get R14
+						I32WrapI64
+						I64Load $0
+						I64Xor
+						I64Const $-1
+						I64Const $64
+						Get R15
+						I64Const $3
+						I64Shl
+						I64Sub
+						I64ShrU
+						I64And
+						I64Eqz
+						BrIf $1
+						Br $2
+					End
 					Loop
 						Get R4
 						Get R15
@@ -298,7 +342,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 							I32WrapI64
 							I64Load8U $0
 							I64Ne
-							BrIf $2
+							BrIf $3
 							Get R4
 							I64Const $1
 							I64Add
@@ -306,6 +350,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 							Br $1
 						End
 					End
+				End
 					Get R6
 					I64Const $const_addrFound
 					I64Or
