@@ -6,7 +6,7 @@ WASM := $(BUILD)/sipkeep.wasm
 # Debian packages the tests drive as real peers (installed idempotently by `make deps`).
 DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client
 
-.PHONY: all plugin test test-wasm deps conformance bench run generate pgo clean
+.PHONY: all plugin test test-wasm deps conformance bench icount run generate pgo clean
 all: plugin
 
 # The plugin: standard Go, a wasip1 reactor module. The scanner is compiled
@@ -56,6 +56,13 @@ bench: plugin
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./plugin/... ./host/... ./internal/...
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchtime 3s -count 1 ./examples/edgeproxy/
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./hostadapters/capi/ ./hostadapters/kamailio/
+
+# Instructions per hot-path call, native and in wasm, counted under
+# valgrind: exact and repeatable where times on a shared VM are not (needs
+# Debian's valgrind; ~2 min). BENCHMARKS.md has the latest.
+icount: plugin
+	$(GO) build -o $(BUILD)/bin/icount ./plugin/keeptest/cmd/icount
+	$(BUILD)/bin/icount -wasm $(WASM)
 
 generate:
 	sh abi/proto/generate.sh
