@@ -21,7 +21,7 @@
 			// R4 = index of the first '\n' in [pos, n), or n.
 			Get R3
 			Set R4
-			NEWLINE(R4, R7, R13)
+			NEWLINE(R4, R7, R13, R11)
 
 			// No terminator: e, next = n, n.
 			Get R4

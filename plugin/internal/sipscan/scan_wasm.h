@@ -55,22 +55,31 @@
 	RUN(r, const_cValue); \
 	End
 
-// NEWLINE(r, t, u): advance r to the first '\n' at or after it, or to n;
+// NEWLINE(r, t, u, s): advance r to the first '\n' at or after it, or to n;
 // sixteen bytes at a time while sixteen remain, then eight, then byte by
-// byte (t and u scratch). In x ^ 0x0a.. a '\n' is a zero byte. The
+// byte (t, u and s scratch). In x ^ 0x0a.. a '\n' is a zero byte. The
 // sixteen-byte loop tests both words with the cheap (y - 0x01..) & 0x80..,
 // which never misses a zero byte but also flags bytes above 0x80: on a
 // flag, the exact test (ZEROBYTES, whose lowest flag is exact) tells a
 // '\n' from a non-ASCII byte, in the words already loaded.
+//
+// The two loads share one bounds check: the address is put in the global
+// SP (an i32: Go's wasm locals are all i64), which wazero's code reads back as the same
+// value, so that a load at offset 0 after one at 8 is known to be in
+// bounds (through an i64 local, each load's i32.wrap is a new value with
+// its own check). Nothing reads SP in between: the loop calls nothing and
+// wasm runs nothing else meanwhile; s keeps Go's SP, restored at the end.
 #define ZEROBYTES(t) Get t; I64Const $0x0101010101010101; I64Sub; Get t; I64Const $-1; I64Xor; I64And; I64Const $-9187201950435737472; I64And
-#define NEWLINE(r, t, u) \
+#define NEWLINE(r, t, u, s) \
+	Get SP; I64ExtendI32U; Set s; \
 	Block; \
 	Block; Loop; \
 	Get r; I64Const $16; I64Add; Get R1; I64GtU; BrIf $1; \
-	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; \
-	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Tee t; I64Const $0x0101010101010101; I64Sub; \
-	Get R0; Get r; I64Add; I32WrapI64; I64Load $8; \
+	Get R0; Get r; I64Add; I32WrapI64; Set SP; \
+	Get SP; I64Load $8; \
 	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Tee u; I64Const $0x0101010101010101; I64Sub; \
+	Get SP; I64Load $0; \
+	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Tee t; I64Const $0x0101010101010101; I64Sub; \
 	I64Or; I64Const $-9187201950435737472; I64And; I64Eqz; \
 	If; Get r; I64Const $16; I64Add; Set r; Br $1; End; \
 	ZEROBYTES(t); Tee t; I64Eqz; \
@@ -95,7 +104,8 @@
 	AT(r); I64Const $10; I64Eq; BrIf $1; \
 	Get r; I64Const $1; I64Add; Set r; \
 	Br $0; \
-	End; End
+	End; End; \
+	Get s; I32WrapI64; Set SP
 
 // TOKENRUN(r, x): RUN(r, cToken), eight bytes at a time where it can: a
 // word's leading letters, digits and '-' (NAMERUN; x the word, R13 and

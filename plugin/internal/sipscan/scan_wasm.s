@@ -133,7 +133,7 @@ TEXT ·scanLines(SB), NOSPLIT, $104-81
 			I64Const $12
 			I64Add
 			Set R3
-			NEWLINE(R3, R13, R14)
+			NEWLINE(R3, R13, R14, R11)
 			Get R3
 			Get R1
 			I64GeU
