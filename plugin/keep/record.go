@@ -187,27 +187,25 @@ func (r *record) size() int { return recordHeaderV1 + r.n*bindingSize }
 func (r *record) encode(b []byte) int {
 	n := r.size()
 	b = b[:n]
-	// Only the reserved bytes need zeroing: everything else is written
-	// below, and clearing the whole header is a memory.fill in wasm, which
-	// wazero runs as a call to memmove.
-	b[33], b[34], b[35], b[74], b[75] = 0, 0, 0, 0, 0
+	// Field by field, small ones packed into words with the reserved
+	// bytes after them (33..35, 74..75) as zeros: clearing the header
+	// first would be a memory.fill in wasm, which wazero runs as a call to
+	// memmove, and each store there carries a bounds check.
+	_ = b[recordHeaderV1-1] // one bounds check for the header's fields
 	s := &r.send
-	b[0] = RecordVersion
-	b[1] = s.flags
-	b[2] = r.recv.flags
-	b[3] = byte(r.n)
+	le.PutUint32(b, uint32(RecordVersion)|uint32(s.flags)<<8|uint32(r.recv.flags)<<16|uint32(byte(r.n))<<24)
 	le.PutUint64(b[4:], uint64(s.nextSend))
 	le.PutUint64(b[12:], uint64(s.sentAt))
 	// The arrays as words (see decode).
 	le.PutUint64(b[20:], le.Uint64(s.txID[:]))
 	le.PutUint32(b[28:], le.Uint32(s.txID[8:]))
-	b[32] = s.txAttempt
+	le.PutUint32(b[32:], uint32(s.txAttempt))
 	le.PutUint32(b[36:], s.txRTO)
 	le.PutUint64(b[40:], uint64(s.txNext))
 	le.PutUint64(b[48:], uint64(s.pongDeadline))
 	le.PutUint64(b[56:], le.Uint64(s.mapped[:]))
 	le.PutUint64(b[64:], le.Uint64(s.mapped[8:]))
-	le.PutUint16(b[72:], le.Uint16(s.mapped[16:]))
+	le.PutUint32(b[72:], uint32(le.Uint16(s.mapped[16:])))
 	le.PutUint64(b[76:], uint64(r.recv.lastSeen))
 	for i := 0; i < r.n; i++ {
 		// Sliced to the binding's exact length: one bounds check for all
