@@ -83,11 +83,37 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 	MOVD $0, Via_KeepEnd(R15)
 	MOVD $0, Via_KeepNameEnd(R15)
 
-	// sent-protocol
-	TOKEN
-	SLASH
-	TOKEN
-	SLASH
+	// sent-protocol. The usual "SIP/2.0/" (two tokens and two slashes
+	// with no LWS between them) as one word, then the second SLASH's
+	// trailing LWS; any other form token by token.
+	Block
+		Block
+			Get R2
+			I64Const $8
+			I64Add
+			Get R1
+			I64GtU
+			BrIf $0
+			Get R0
+			Get R2
+			I64Add
+			I32WrapI64
+			I64Load $0
+			I64Const $0x2f302e322f504953 // "SIP/2.0/", little-endian
+			I64Ne
+			BrIf $0
+			Get R2
+			I64Const $8
+			I64Add
+			Set R2
+			WSRUN(R2)
+			Br $1
+		End
+		TOKEN
+		SLASH
+		TOKEN
+		SLASH
+	End
 	TOKEN
 
 	// LWS is mandatory between transport and host.
