@@ -36,22 +36,37 @@
 
 // VALUERUN(r): advance r over the cValue run (a token parameter value):
 // eight bytes at a time while eight remain (valueRun8: a byte stops the
-// run if it is below '!', or ';', ',', '"' or DEL, or non-ASCII), then
-// byte by byte.
-#define VALUERUN(r) \
-	Block; Block; Loop; \
-	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
+// run if it is below '!', or ';', ',', '"' or DEL), then the last few as
+// one word too when b's capacity holds eight bytes from r, which it does
+// for a value that ends its header line (b is the line, sliced from the
+// message): the run stops at n, whatever the bytes past it are. Else byte
+// by byte. Needs b as its function's first argument.
+#define VALUEWORD(r) \
 	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set R13; \
 	Get R13; I64Const $0x2121212121212121; I64Sub; Get R13; I64Const $-1; I64Xor; I64And; \
 	ZERO(0x3b3b3b3b3b3b3b3b); I64Or; \
 	ZERO(0x2c2c2c2c2c2c2c2c); I64Or; \
 	ZERO(0x2222222222222222); I64Or; \
 	ZERO(0x7f7f7f7f7f7f7f7f); I64Or; \
-	I64Const $-9187201950435737472; I64And; Tee R14; I64Eqz; \
+	I64Const $-9187201950435737472; I64And
+#define VALUERUN(r) \
+	Block; Block; Loop; \
+	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
+	VALUEWORD(r); Tee R14; I64Eqz; \
 	If; Get r; I64Const $8; I64Add; Set r; Br $1; End; \
 	Get r; Get R14; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
 	Br $2; \
 	End; End; \
+	MOVD b_cap+16(FP), R13; \
+	Block; \
+	Get r; I64Const $8; I64Add; Get R13; I64GtU; BrIf $0; \
+	VALUEWORD(r); \
+	I64Ctz; I64Const $3; I64ShrU; Tee R14; \
+	Get R1; Get r; I64Sub; Tee R13; \
+	Get R14; Get R13; I64LtU; Select; \
+	Get r; I64Add; Set r; \
+	Br $1; \
+	End; \
 	RUN(r, const_cValue); \
 	End
 
