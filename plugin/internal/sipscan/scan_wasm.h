@@ -127,17 +127,29 @@
 // R14 scratch) are passed at once, and when the byte after them is '='
 // or ';' (the usual end of a parameter name) the run ends there without
 // a load. Any other byte is classified on its own, and the words go on
-// after it ("+sip.instance"). Needs R5 &class, like RUN.
+// after it ("+sip.instance"). With fewer than eight bytes to n, the word
+// is still read when b's capacity holds it (see VALUERUN), and the run
+// stops at n. Needs R5 &class, like RUN, and b as the first argument.
 #define TOKENRUN(r, x) \
 	Block; Loop; \
+	Block; \
 	Block; \
 	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $0; \
 	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set x; \
 	NAMERUN(x); Set R14; \
 	Get r; Get R14; I64Add; Set r; \
-	Get R14; I64Const $8; I64Eq; BrIf $1; \
+	Get R14; I64Const $8; I64Eq; BrIf $2; \
 	Get x; Get R14; I64Const $3; I64Shl; I64ShrU; I64Const $0xff; I64And; Tee x; \
-	I64Const $61; I64Eq; Get x; I64Const $59; I64Eq; I32Or; BrIf $2; \
+	I64Const $61; I64Eq; Get x; I64Const $59; I64Eq; I32Or; BrIf $3; \
+	Br $1; \
+	End; \
+	MOVD b_cap+16(FP), R14; \
+	Get r; I64Const $8; I64Add; Get R14; I64GtU; BrIf $0; \
+	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set x; \
+	NAMERUN(x); Tee R14; \
+	Get R1; Get r; I64Sub; Tee R13; \
+	Get R14; Get R13; I64LtU; Select; \
+	Get r; I64Add; Set r; \
 	End; \
 	Get r; Get R1; I64GeU; BrIf $1; \
 	NOTIN(r, const_cToken); BrIf $1; \
