@@ -80,7 +80,9 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 			If
 				// the first '>' after it: eight bytes at a time while
 				// eight remain (a zero-byte test of x ^ '>'s: its
-				// lowest flag is exact), then byte by byte.
+				// lowest flag is exact), then the last few as one word
+				// when b's capacity holds it (see VALUERUN), then byte
+				// by byte.
 				Get R2
 				I64Const $1
 				I64Add
@@ -122,6 +124,36 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 					Set R2
 					Br $2
 				End
+				End
+				MOVD b_cap+16(FP), R13
+				Block // the capacity is short too
+					Get R2
+					I64Const $8
+					I64Add
+					Get R13
+					I64GtU
+					BrIf $0
+					Get R0
+					Get R2
+					I64Add
+					I32WrapI64
+					I64Load $0
+					Set R13
+					ZERO(0x3e3e3e3e3e3e3e3e)
+					I64Const $-9187201950435737472
+					I64And
+					I64Ctz
+					I64Const $3
+					I64ShrU
+					Get R2
+					I64Add
+					Tee R2
+					Get R1
+					I64GeU
+					If
+						DONE(const_addrTrunc)
+					End
+					Br $1
 				End
 				Loop
 					Get R2
