@@ -97,11 +97,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 					Get R1
 					I64GtU
 					BrIf $1
-					Get R0
-					Get R2
-					I64Add
-					I32WrapI64
-					I64Load $0
+					LOAD64(R2)
 					Set R13
 					ZERO(0x3e3e3e3e3e3e3e3e)
 					I64Const $-9187201950435737472 // 0x8080808080808080
@@ -133,11 +129,7 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 					Get R13
 					I64GtU
 					BrIf $0
-					Get R0
-					Get R2
-					I64Add
-					I32WrapI64
-					I64Load $0
+					LOAD64(R2)
 					Set R13
 					ZERO(0x3e3e3e3e3e3e3e3e)
 					I64Const $-9187201950435737472

@@ -7,6 +7,10 @@
 // AT(r): b[r] as an i64 (the caller has checked r < n).
 #define AT(r) Get R0; Get r; I64Add; I32WrapI64; I64Load8U $0
 
+// LOAD64(r): the eight bytes at b[r] as an i64, little-endian (the caller
+// has checked that they are in b, or in its capacity).
+#define LOAD64(r) Get R0; Get r; I64Add; I32WrapI64; I64Load $0
+
 // NOTIN(r, c): push whether b[r] is not in class c (R5 &class; the
 // caller has checked r < n).
 #define NOTIN(r, c) Get R5; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $c; I32And; I32Eqz
@@ -42,7 +46,7 @@
 // message): the run stops at n, whatever the bytes past it are. Else byte
 // by byte. Needs b as its function's first argument.
 #define VALUEWORD(r) \
-	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set R13; \
+	LOAD64(r); Set R13; \
 	Get R13; I64Const $0x2121212121212121; I64Sub; Get R13; I64Const $-1; I64Xor; I64And; \
 	ZERO(0x3b3b3b3b3b3b3b3b); I64Or; \
 	ZERO(0x2c2c2c2c2c2c2c2c); I64Or; \
@@ -108,7 +112,7 @@
 	End; End; \
 	Block; Loop; \
 	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
-	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; \
+	LOAD64(r); \
 	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Set t; ZEROBYTES(t); Tee t; I64Eqz; \
 	If; Get r; I64Const $8; I64Add; Set r; Br $1; End; \
 	Get r; Get t; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
@@ -135,7 +139,7 @@
 	Block; \
 	Block; \
 	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $0; \
-	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set x; \
+	LOAD64(r); Set x; \
 	NAMERUN(x); Set R14; \
 	Get r; Get R14; I64Add; Set r; \
 	Get R14; I64Const $8; I64Eq; BrIf $2; \
@@ -145,7 +149,7 @@
 	End; \
 	MOVD b_cap+16(FP), R14; \
 	Get r; I64Const $8; I64Add; Get R14; I64GtU; BrIf $0; \
-	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set x; \
+	LOAD64(r); Set x; \
 	NAMERUN(x); Tee R14; \
 	Get R1; Get r; I64Sub; Tee R13; \
 	Get R14; Get R13; I64LtU; Select; \

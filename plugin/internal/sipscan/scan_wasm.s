@@ -18,7 +18,6 @@
 // it), R13 and R14 are the cases' scratch. The frame holds the callees'
 // arguments and results at 0(SP), and a count at 96(SP).
 
-#define LOAD64(r) Get R0; Get r; I64Add; I32WrapI64; I64Load $0
 #define ISWS(r) Get R8; AT(r); I64Add; I32WrapI64; I32Load8U $0; I32Const $const_cWS; I32And
 
 // SKIPWS(r, end): advance r over LWS, stopping at end.

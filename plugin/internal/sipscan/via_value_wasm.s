@@ -94,11 +94,7 @@ TEXT ·viaValue(SB), NOSPLIT, $0-56
 			Get R1
 			I64GtU
 			BrIf $0
-			Get R0
-			Get R2
-			I64Add
-			I32WrapI64
-			I64Load $0
+			LOAD64(R2)
 			I64Const $0x2f302e322f504953 // "SIP/2.0/", little-endian
 			I64Ne
 			BrIf $0
