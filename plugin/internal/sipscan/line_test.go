@@ -70,7 +70,7 @@ func TestNextHeaderEquivalence(t *testing.T) {
 		"Allow: x\r\nMax-Forwards:70\nTo:a\r\nAccept-Language: b\r\n\r\n",
 		"Require: a\r\nk:b\n1x: c\r\nSupported :\r\n\td\r\nv:",
 		"Subscription-State: terminated\r\nsubscription-statE:a\r\n",
-		// Non-ASCII bytes, which the sixteen-byte newline search flags
+		// Non-ASCII bytes, which the 32-byte newline search flags
 		// and must tell from a '\n' in the same or the next word.
 		"X-N: \xc3\xa9tait\x80\xff0123456789abcdef\xfe\x8a!\r\nTo:a\r\n",
 	}

@@ -8,8 +8,9 @@
 // one (nextHeaderGo's loop). In: R0 base, R1 n, R2 i, R8 &class, R9
 // kinds. Out: R2 start, R5 e, R6 next, R10 ne, R4 c, R12 h. Scratch: R3
 // (pos, the start of the current physical line), R7 (then the name's
-// length l), R11 (a word of the name, then c0), R13, R14. It uses
-// scan_wasm.h's NEWLINE and NAMERUN, which its includer includes first.
+// length l), R11 (a word of the name, then c0), R13, R14, and R5 and R6
+// until they are set (NEWLINE's words). It uses scan_wasm.h's NEWLINE
+// and NAMERUN, which its includer includes first.
 
 	Block // found: return the line at R2
 	Loop // one logical header line per iteration
@@ -21,7 +22,7 @@
 			// R4 = index of the first '\n' in [pos, n), or n.
 			Get R3
 			Set R4
-			NEWLINE(R4, R7, R13, R11)
+			NEWLINE(R4, R7, R13, R5, R6, R11)
 
 			// No terminator: e, next = n, n.
 			Get R4

@@ -74,48 +74,52 @@
 	RUN(r, const_cValue); \
 	End
 
-// NEWLINE(r, t, u, s): advance r to the first '\n' at or after it, or to n;
-// sixteen bytes at a time while sixteen remain, then eight, then byte by
-// byte (t, u and s scratch). In x ^ 0x0a.. a '\n' is a zero byte. The
-// sixteen-byte loop tests both words with the cheap (y - 0x01..) & 0x80..,
-// which never misses a zero byte but also flags bytes above 0x80: on a
-// flag, the exact test (ZEROBYTES, whose lowest flag is exact) tells a
-// '\n' from a non-ASCII byte, in the words already loaded.
+// NEWLINE(r, y0, y1, y2, y3, s): advance r to the first '\n' at or after
+// it, or to n; thirty-two bytes at a time while thirty-two remain, then
+// eight, then byte by byte (y0..y3 and s scratch). In y = x ^ 0x0a.. a
+// '\n' is a zero byte. The 32-byte loop tests its four words y0..y3
+// with the cheap (y - 0x01..) & 0x80.., which never misses a zero byte
+// but also flags bytes above 0x80: on a flag, the exact test (ZEROBYTES,
+// whose lowest flag is exact) tells a '\n' from a non-ASCII byte, word
+// by word, in the words already loaded.
 //
-// The two loads share one bounds check: the address is put in the global
-// SP (an i32: Go's wasm locals are all i64), which wazero's code reads back as the same
-// value, so that a load at offset 0 after one at 8 is known to be in
-// bounds (through an i64 local, each load's i32.wrap is a new value with
-// its own check). Nothing reads SP in between: the loop calls nothing and
-// wasm runs nothing else meanwhile; s keeps Go's SP, restored at the end.
+// The four loads share one bounds check: the address is put in SP (an
+// i32: Go's wasm locals are all i64), which wazero's code reads back as
+// the same value, so that a load at offset 0..16 after one at 24 is known
+// to be in bounds (through an i64 local, each load's i32.wrap is a new
+// value with its own check). Nothing reads SP in between: the loop calls
+// nothing and wasm runs nothing else meanwhile; s keeps Go's SP, restored
+// at the end.
 #define ZEROBYTES(t) Get t; I64Const $0x0101010101010101; I64Sub; Get t; I64Const $-1; I64Xor; I64And; I64Const $-9187201950435737472; I64And
-#define NEWLINE(r, t, u, s) \
+#define NLWORD(off, y) Get SP; I64Load $off; I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Tee y; I64Const $0x0101010101010101; I64Sub
+#define NLEXACT(r, y, off) \
+	Block; ZEROBYTES(y); Tee y; I64Eqz; BrIf $0; \
+	Get r; Get y; I64Ctz; I64Const $3; I64ShrU; I64Add; I64Const $off; I64Add; Set r; Br $3; \
+	End
+#define NEWLINE(r, y0, y1, y2, y3, s) \
 	Get SP; I64ExtendI32U; Set s; \
 	Block; \
 	Block; Loop; \
-	Get r; I64Const $16; I64Add; Get R1; I64GtU; BrIf $1; \
+	Get r; I64Const $32; I64Add; Get R1; I64GtU; BrIf $1; \
 	Get R0; Get r; I64Add; I32WrapI64; Set SP; \
-	Get SP; I64Load $8; \
-	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Tee u; I64Const $0x0101010101010101; I64Sub; \
-	Get SP; I64Load $0; \
-	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Tee t; I64Const $0x0101010101010101; I64Sub; \
-	I64Or; I64Const $-9187201950435737472; I64And; I64Eqz; \
-	If; Get r; I64Const $16; I64Add; Set r; Br $1; End; \
-	ZEROBYTES(t); Tee t; I64Eqz; \
-	If; \
-	ZEROBYTES(u); Tee t; I64Eqz; \
-	If; Get r; I64Const $16; I64Add; Set r; Br $2; End; \
-	Get r; I64Const $8; I64Add; Set r; \
-	End; \
-	Get r; Get t; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
-	Br $2; \
+	NLWORD(24, y3); \
+	NLWORD(16, y2); I64Or; \
+	NLWORD(8, y1); I64Or; \
+	NLWORD(0, y0); I64Or; \
+	I64Const $-9187201950435737472; I64And; I64Eqz; \
+	If; Get r; I64Const $32; I64Add; Set r; Br $1; End; \
+	NLEXACT(r, y0, 0); \
+	NLEXACT(r, y1, 8); \
+	NLEXACT(r, y2, 16); \
+	NLEXACT(r, y3, 24); \
+	Get r; I64Const $32; I64Add; Set r; Br $0; \
 	End; End; \
 	Block; Loop; \
 	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
 	LOAD64(r); \
-	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Set t; ZEROBYTES(t); Tee t; I64Eqz; \
+	I64Const $0x0a0a0a0a0a0a0a0a; I64Xor; Set y0; ZEROBYTES(y0); Tee y0; I64Eqz; \
 	If; Get r; I64Const $8; I64Add; Set r; Br $1; End; \
-	Get r; Get t; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
+	Get r; Get y0; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
 	Br $2; \
 	End; End; \
 	Loop; \

@@ -132,7 +132,7 @@ TEXT ·scanLines(SB), NOSPLIT, $104-81
 			I64Const $12
 			I64Add
 			Set R3
-			NEWLINE(R3, R13, R14, R11)
+			NEWLINE(R3, R13, R14, R5, R6, R11)
 			Get R3
 			Get R1
 			I64GeU
