@@ -198,7 +198,7 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 			h.log.Warn("sipkeep host: cannot make the module's jumps direct; running it as built", "err", err)
 		} else {
 			bin = threaded
-			h.log.Debug("sipkeep host: direct jumps", "functions", st.Functions, "direct", st.Direct, "left", st.Left)
+			h.log.Debug("sipkeep host: direct jumps", "functions", st.Functions, "direct", st.Direct, "left", st.Left, "condbr", st.CondBr)
 		}
 	}
 	if !h.opt.interruptOff {

@@ -22,11 +22,15 @@ const (
 	OpI32Eqz   = 0x45
 )
 
+// BlockEmpty is the block type of a construct without parameters or
+// results (Instr.Imm of its block, loop or if).
+const BlockEmpty = 0x40
+
 // Instr is one decoded instruction of a function body.
 type Instr struct {
 	Op         byte
 	Start, End int      // its bytes in the body: [Start, End)
-	Imm        int64    // the index, depth or constant of the instructions that have one
+	Imm        int64    // the index, depth or constant of the instructions that have one; a block type's first byte
 	Table      []uint32 // br_table's depths, the default last (reused between calls)
 }
 
@@ -77,6 +81,9 @@ func (b *Body) Next(in *Instr) bool {
 		}
 		r.u32Fast()
 	case immBlockType:
+		if r.Off < len(r.B) {
+			in.Imm = int64(r.B[r.Off]) // BlockEmpty, a value type, or a type index's first byte
+		}
 		r.BlockType()
 	case immBrTable:
 		n := r.U32()

@@ -31,26 +31,29 @@ func TestDecodeInstructions(t *testing.T) {
 	body := []byte{
 		0x01, 0x02, 0x7f, // two i32 locals
 		0x02, 0x40, // block
+		0x03, 0x7e, // loop (result i64)
 		0x41, 0xff, 0x00, // i32.const 127
 		0x21, 0x01, // local.set 1
 		0x0e, 0x02, 0x00, 0x01, 0x00, // br_table 0 1 (default 0)
 		0x28, 0x02, 0x90, 0x01, // i32.load align=2 offset=144
 		0xfc, 0x0a, 0x00, 0x00, // memory.copy 0 0
-		0x0b, 0x0b, // end; end
+		0x0b, 0x0b, 0x0b, // end; end; end
 	}
 	var b Body
 	if err := b.Reset(body); err != nil {
 		t.Fatal(err)
 	}
 	want := []Instr{
-		{Op: OpBlock, Start: 3, End: 5},
-		{Op: OpI32Const, Start: 5, End: 8, Imm: 127},
-		{Op: OpLocalSet, Start: 8, End: 10, Imm: 1},
-		{Op: OpBrTable, Start: 10, End: 15, Table: []uint32{0, 1, 0}},
-		{Op: 0x28, Start: 15, End: 19},
-		{Op: 0xfc, Start: 19, End: 23},
-		{Op: OpEnd, Start: 23, End: 24},
-		{Op: OpEnd, Start: 24, End: 25},
+		{Op: OpBlock, Start: 3, End: 5, Imm: BlockEmpty},
+		{Op: OpLoop, Start: 5, End: 7, Imm: 0x7e},
+		{Op: OpI32Const, Start: 7, End: 10, Imm: 127},
+		{Op: OpLocalSet, Start: 10, End: 12, Imm: 1},
+		{Op: OpBrTable, Start: 12, End: 17, Table: []uint32{0, 1, 0}},
+		{Op: 0x28, Start: 17, End: 21},
+		{Op: 0xfc, Start: 21, End: 25},
+		{Op: OpEnd, Start: 25, End: 26},
+		{Op: OpEnd, Start: 26, End: 27},
+		{Op: OpEnd, Start: 27, End: 28},
 	}
 	var in Instr
 	for i, w := range want {

@@ -16,22 +16,34 @@
 // bounds-checked indirect jump for every call and every taken branch;
 // Go's branchy logic in the guest pays it on every if.
 //
-// Thread rewrites two things, each an exact equivalent:
+// Thread rewrites three things, each an exact equivalent:
 //
 //   - A jump forward, to a segment whose block encloses the jump, becomes
 //     `br` to that block: where the br_table would have sent it, without
 //     the trip through the loop. A jump backward (a loop's back edge)
 //     cannot be written as a structured branch and stays as it is.
-//   - Before the dispatch's br_table, `local.get 0; i32.eqz; br_if` to the
-//     entry segment: a call enters its function with a direct branch.
+//   - Before the dispatch's br_table, `local.get 0; i32.eqz` and a branch
+//     to the entry segment: a call enters its function with a direct
+//     branch.
+//   - In a function without Go's dispatch (hand-written assembly: the
+//     scanner's, the runtime's), every `br_if L` to a construct without
+//     parameters or results becomes `if; br L+1; end`. For wazero the two
+//     differ: a br_if's edge to a label reached from elsewhere too is a
+//     critical edge, which its compiler splits after it has grouped
+//     instructions, and the new branch then matches no comparison: the
+//     condition is set in a register, zero-extended and tested again
+//     before the jump (setz, movzx, test, jnz instead of one jcc after the
+//     cmp). An if's edge is not critical, so its comparison and jump
+//     fuse. In Go's functions (whose own conditional jumps are ifs) the
+//     same rewrite of their few br_ifs measured slower, so they keep them.
 //
-// The first drops a write of PC_B (local 0), so Thread rewrites a
-// function only when PC_B is dead at every segment's start: the function
-// reads local 0 only in its dispatch, or right after writing it (Go sets
-// it just before a call_indirect). A function that does not fit the
-// pattern, or that uses control instructions Go never emits (exception
-// handling, tail calls, br_on_null), is copied unchanged. See
-// RATIONALE.md, "Go's jumps, made direct at load".
+// The first drops a write of PC_B (local 0), so Thread makes jumps direct
+// in a function only when PC_B is dead at every segment's start: the
+// function reads local 0 only in its dispatch, or right after writing it
+// (Go sets it just before a call_indirect). A function that uses control
+// instructions Go never emits (exception handling, tail calls,
+// br_on_null) is copied unchanged. See RATIONALE.md, "Go's jumps, made
+// direct at load".
 package wasmjump
 
 import (
@@ -45,6 +57,7 @@ type Stats struct {
 	Functions int // functions with the dispatch loop that were rewritten
 	Direct    int // jumps made direct
 	Left      int // jumps left through the dispatch (back edges)
+	CondBr    int // br_if rewritten as if/br
 }
 
 // Thread returns wasm with the jumps of its Go-compiled functions made
@@ -77,6 +90,7 @@ type threader struct {
 	ins   []instr
 	table []uint32 // the first br_table's depths (the dispatch's, in Go's functions)
 	stack []int    // ids of the enclosing block, loop and if constructs
+	empty []bool   // whether each of them has the empty block type
 	out   []byte   // the rewritten body (AppendCode copies it)
 	body  wasmbin.Body
 	in    wasmbin.Instr
@@ -116,28 +130,43 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 	if err := body.Err(); err != nil {
 		return nil, err
 	}
-	d, ok := t.findDispatch()
-	if !ok || !t.pcDeadAtJumps(d) {
+	ins := t.ins
+	if len(ins) == 0 {
 		return code, nil
 	}
-	ins := t.ins
+	d, goShaped := t.findDispatch()
+	threaded := goShaped && t.pcDeadAtJumps(d)
 	out := append(t.out[:0], code[:ins[0].start]...) // the locals
 	last := ins[0].start
-	t.stack = t.stack[:0]
+	t.stack, t.empty = t.stack[:0], t.empty[:0]
 	id := 0
-	direct := 0
+	direct, condBr := 0, 0
 	for i := range ins {
 		x := &ins[i]
 		switch x.op {
 		case wasmbin.OpBlock, wasmbin.OpLoop, wasmbin.OpIf:
 			t.stack = append(t.stack, id)
+			t.empty = append(t.empty, x.imm == wasmbin.BlockEmpty)
 			id++
 		case wasmbin.OpEnd:
 			if len(t.stack) > 0 {
 				t.stack = t.stack[:len(t.stack)-1]
+				t.empty = t.empty[:len(t.empty)-1]
 			}
+		case wasmbin.OpBrIf:
+			// Only to a construct without parameters or results: inside
+			// the if, the br could not reach values below the condition.
+			// (A depth past the constructs is the function's body.)
+			depth := x.imm
+			if goShaped || depth >= int64(len(t.empty)) || !t.empty[len(t.empty)-1-int(depth)] {
+				break
+			}
+			out = append(out, code[last:x.start]...)
+			out = appendIfBr(out, uint32(depth))
+			last = x.end
+			condBr++
 		case wasmbin.OpBr:
-			if i < 2 || !t.isDispatchJump(i, d) {
+			if !threaded || i < 2 || !t.isDispatchJump(i, d) {
 				break
 			}
 			pc := ins[i-2].imm
@@ -153,7 +182,7 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 			last = x.end
 			direct++
 		case wasmbin.OpBrTable:
-			if i != d.brTableAt() {
+			if !threaded || i != d.brTableAt() {
 				break
 			}
 			// The entry: PC_B = 0 goes straight to its segment.
@@ -164,11 +193,25 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 			last = get
 		}
 	}
+	if !threaded && condBr == 0 {
+		return code, nil
+	}
 	out = append(out, code[last:]...)
 	t.out = out
-	st.Functions++
+	if threaded {
+		st.Functions++
+	}
 	st.Direct += direct
+	st.CondBr += condBr
 	return out, nil
+}
+
+// appendIfBr appends `if; br depth+1; end`: br_if depth, in the form
+// wazero compiles to one compare and jump (see the package comment).
+func appendIfBr(out []byte, depth uint32) []byte {
+	out = append(out, wasmbin.OpIf, wasmbin.BlockEmpty, wasmbin.OpBr)
+	out = wasmbin.AppendULEB(out, depth+1)
+	return append(out, wasmbin.OpEnd)
 }
 
 // foreignControl reports a control instruction Go's wasm backend never

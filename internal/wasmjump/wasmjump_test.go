@@ -99,6 +99,61 @@ func TestThreadGoShapedFunction(t *testing.T) {
 	sameResults(t, in, out, -3, 0, 1, 5, 10, 11, 40)
 }
 
+// brIfBody is a plain function (no dispatch) of f(x, y) with three
+// br_ifs: the first, to an empty block, is first (br_if 0, or its
+// rewrite); one carries a block's result, one the function's.
+func brIfBody(first ...byte) []byte {
+	b := []byte{0x00, // no locals
+		0x02, 0x40, // block
+		0x20, 0x01} // local.get 1
+	b = append(b, first...) // br_if 0, or its rewrite
+	return append(b,
+		0x02, 0x7f, // block (result i32)
+		0x41, 0x07, 0x20, 0x01, 0x41, 0x01, 0x46, // 7, y == 1
+		0x0d, 0x00, // br_if 0: carries the 7, stays
+		0x1a, 0x41, 0x09, // drop; 9
+		0x0b, 0x0f, // end; return
+		0x0b,                                     // end
+		0x41, 0x05, 0x20, 0x01, 0x41, 0x02, 0x46, // 5, y == 2
+		0x0d, 0x00, // br_if 0: the function's body, stays
+		0x1a, 0x41, 0x03, // drop; 3
+		0x0b)
+}
+
+// TestThreadConditionalBranches: in a function without Go's dispatch, a br_if to a construct
+// without parameters or results becomes if/br/end; one to a block with a
+// result, or to the function's body, stays.
+func TestThreadConditionalBranches(t *testing.T) {
+	in := module(brIfBody(0x0d, 0x00))
+	out, st, err := Thread(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != (Stats{CondBr: 1}) {
+		t.Errorf("stats %+v, want 1 conditional branch rewritten", st)
+	}
+	want := code(t, module(brIfBody(0x04, 0x40, 0x0c, 0x01, 0x0b)))
+	if got := code(t, out); !bytes.Equal(got, want) {
+		t.Errorf("rewritten code\n got %x\nwant %x", got, want)
+	}
+	sameResults(t, in, out, 0, 1, 2, 5)
+}
+
+// TestThreadKeepsGoBrIf: in a function with Go's dispatch, a br_if stays
+// (see the package comment).
+func TestThreadKeepsGoBrIf(t *testing.T) {
+	brIf := []byte{0x02, 0x40, 0x20, 0x01, 0x0d, 0x00, 0x0b} // block; local.get 1; br_if 0; end
+	in := module(goShaped(brIf...))
+	out, st, err := Thread(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CondBr != 0 || st.Functions != 1 || !bytes.Contains(code(t, out), brIf) {
+		t.Errorf("stats %+v: the br_if of a Go-shaped function must stay", st)
+	}
+	sameResults(t, in, out, -3, 0, 1, 5, 10, 11, 40)
+}
+
 // TestThreadLeavesLivePCB: a segment that reads local 0 before writing it
 // could observe the write a direct jump drops, so its function is kept.
 func TestThreadLeavesLivePCB(t *testing.T) {
@@ -107,6 +162,8 @@ func TestThreadLeavesLivePCB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Its jumps stay through the dispatch; only the br_if would change,
+	// and Go's shape has none.
 	if st.Functions != 0 || !bytes.Equal(code(t, out), code(t, in)) {
 		t.Errorf("a function reading PC_B was rewritten: %+v", st)
 	}
@@ -150,9 +207,10 @@ func TestThreadPlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Functions < 1000 || st.Direct < 5*st.Left {
-		t.Errorf("stats %+v: fewer functions or direct jumps than Go's output has", st)
+	if st.Functions < 1000 || st.Direct < 5*st.Left || st.CondBr < 1000 {
+		t.Errorf("stats %+v: fewer functions, direct jumps or br_ifs than Go's output and the scanner have", st)
 	}
+	t.Logf("%+v", st)
 	rt := wazero.NewRuntime(context.Background())
 	defer rt.Close(context.Background())
 	if _, err := rt.CompileModule(context.Background(), out); err != nil {
@@ -165,6 +223,7 @@ func TestThreadPlugin(t *testing.T) {
 func FuzzThread(f *testing.F) {
 	f.Add(module(goShaped()))
 	f.Add(module(goShaped(0x20, 0x00, 0x1a)))
+	f.Add(module(brIfBody(0x0d, 0x00)))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		out, _, err := Thread(in)
 		if err != nil {
