@@ -75,11 +75,16 @@
 			Tee R7
 			I64Const $32
 			I64Eq
+			If
+				Get R6
+				Set R3
+				Br $1
+			End
+			// (Two tests: wazero's code for b == ' ' || b == '\t'
+			// sets, extends and ors both results before one test.)
 			Get R7
 			I64Const $9
-			I64Eq
-			I32Or
-			I32Eqz
+			I64Ne
 			BrIf $1
 			Get R6
 			Set R3
