@@ -25,8 +25,7 @@
 	Block; Block; Loop; \
 	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
 	Get R0; Get r; I64Add; I32WrapI64; I64Load $0; Set R13; \
-	ZERO(0x2222222222222222); ZERO(0x5c5c5c5c5c5c5c5c); I64Or; \
-	I64Const $-9187201950435737472; I64And; Tee R14; I64Eqz; \
+	ZSUB(0x2222222222222222); ZSUB(0x5c5c5c5c5c5c5c5c); I64Or; NOTX80; Tee R14; I64Eqz; \
 	If; Get r; I64Const $8; I64Add; Set r; Br $1; End; \
 	Get r; Get R14; I64Ctz; I64Const $3; I64ShrU; I64Add; Set r; \
 	AT(r); I64Const $34; I64Eq; BrIf $2; \
@@ -99,9 +98,8 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 					BrIf $1
 					LOAD64(R2)
 					Set R13
-					ZERO(0x3e3e3e3e3e3e3e3e)
-					I64Const $-9187201950435737472 // 0x8080808080808080
-					I64And
+					ZSUB(0x3e3e3e3e3e3e3e3e)
+					NOTX80
 					Tee R14
 					I64Eqz
 					If
@@ -131,9 +129,8 @@ TEXT ·nextAddr(SB), NOSPLIT, $0-96
 					BrIf $0
 					LOAD64(R2)
 					Set R13
-					ZERO(0x3e3e3e3e3e3e3e3e)
-					I64Const $-9187201950435737472
-					I64And
+					ZSUB(0x3e3e3e3e3e3e3e3e)
+					NOTX80
 					I64Ctz
 					I64Const $3
 					I64ShrU

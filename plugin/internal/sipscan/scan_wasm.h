@@ -34,9 +34,15 @@
 	RUN(r, const_cWS); \
 	End
 
-// ZERO(c): the high bit of every byte of x (R13) that equals c (see
-// valueRun8).
-#define ZERO(c) Get R13; I64Const $c; I64Xor; Tee R14; I64Const $0x0101010101010101; I64Sub; Get R14; I64Const $-1; I64Xor; I64And
+// ZSUB(c): (x ^ c) - 0x01.. for x in R13, one term of a zero-byte test
+// for the byte c (below 0x80) in x: the byte-wise test is
+// ((x ^ c) - 0x01..) & ~(x ^ c) & 0x80.., and since c's bytes are below
+// 0x80, ~(x ^ c) & 0x80.. is ~x & 0x80.. whatever c is. So several such
+// tests (and the "below k" test, (x - k*0x01..) & ~x & 0x80..) are one
+// AND of their ORed terms with ~x & 0x80.., bit for bit the OR of the
+// separate tests, for half the instructions (see valueRun8).
+#define ZSUB(c) Get R13; I64Const $c; I64Xor; I64Const $0x0101010101010101; I64Sub
+#define NOTX80 Get R13; I64Const $-1; I64Xor; I64And; I64Const $-9187201950435737472; I64And
 
 // VALUERUN(r): advance r over the cValue run (a token parameter value):
 // eight bytes at a time while eight remain (valueRun8: a byte stops the
@@ -47,12 +53,12 @@
 // by byte. Needs b as its function's first argument.
 #define VALUEWORD(r) \
 	LOAD64(r); Set R13; \
-	Get R13; I64Const $0x2121212121212121; I64Sub; Get R13; I64Const $-1; I64Xor; I64And; \
-	ZERO(0x3b3b3b3b3b3b3b3b); I64Or; \
-	ZERO(0x2c2c2c2c2c2c2c2c); I64Or; \
-	ZERO(0x2222222222222222); I64Or; \
-	ZERO(0x7f7f7f7f7f7f7f7f); I64Or; \
-	I64Const $-9187201950435737472; I64And
+	Get R13; I64Const $0x2121212121212121; I64Sub; \
+	ZSUB(0x3b3b3b3b3b3b3b3b); I64Or; \
+	ZSUB(0x2c2c2c2c2c2c2c2c); I64Or; \
+	ZSUB(0x2222222222222222); I64Or; \
+	ZSUB(0x7f7f7f7f7f7f7f7f); I64Or; \
+	NOTX80
 #define VALUERUN(r) \
 	Block; Block; Loop; \
 	Get r; I64Const $8; I64Add; Get R1; I64GtU; BrIf $1; \
@@ -177,18 +183,20 @@
 
 // NAMERUN(x): push how many of the eight bytes of x (not R13 or R14) are
 // letters, digits or '-' before the first that is not (nameRun8 in
-// lex.go; R13 and R14 scratch). Every per-byte test adds to 7-bit bytes
-// constants that never carry into the next byte.
+// lex.go; R13 and R14 scratch). Per 7-bit byte v (x7, R13) and its lower
+// case l = v | 0x20 (R14), bit 7 of each term is set when v is not:
+// a letter, (0xe0 - l) | (l + 0x05) (l below 'a', or above 'z'); a digit,
+// (0xaf - v) | (v + 0x46); '-', (v ^ 0x2d) + 0x7f. Their AND is "none of
+// the three", ORed with x for the bytes above 0x7f. No byte of these
+// sums and differences carries or borrows into the next, and subtracting
+// from a constant needs no NOT (two instructions each in wazero's code).
 #define NAMERUN(x) \
 	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Tee R13; \
 	I64Const $0x2020202020202020; I64Or; Tee R14; \
-	I64Const $0x1f1f1f1f1f1f1f1f; I64Add; \
-	Get R14; I64Const $0x0505050505050505; I64Add; I64Const $-1; I64Xor; I64And; \
-	Get R13; I64Const $0x5050505050505050; I64Add; \
-	Get R13; I64Const $0x4646464646464646; I64Add; I64Const $-1; I64Xor; I64And; \
-	I64Or; \
-	Get R13; I64Const $0x2d2d2d2d2d2d2d2d; I64Xor; I64Const $0x7f7f7f7f7f7f7f7f; I64Add; I64Const $-1; I64Xor; \
-	I64Or; \
-	Get x; I64Const $-1; I64Xor; I64And; I64Const $-9187201950435737472; I64And; \
-	I64Const $-1; I64Xor; I64Const $-9187201950435737472; I64And; \
+	I64Const $0x0505050505050505; I64Add; \
+	I64Const $-2242545357980376864; Get R14; I64Sub; I64Or; \
+	I64Const $-5787213827046133841; Get R13; I64Sub; \
+	Get R13; I64Const $0x4646464646464646; I64Add; I64Or; I64And; \
+	Get R13; I64Const $0x2d2d2d2d2d2d2d2d; I64Xor; I64Const $0x7f7f7f7f7f7f7f7f; I64Add; I64And; \
+	Get x; I64Or; I64Const $-9187201950435737472; I64And; \
 	I64Ctz; I64Const $3; I64ShrU
