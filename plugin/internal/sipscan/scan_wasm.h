@@ -172,13 +172,14 @@
 	End; End
 
 // DIGITRUN(x): push how many of the eight bytes of x are ASCII digits
-// before the first that is not (digitRun8; R14 scratch).
+// before the first that is not (digitRun8; R14 scratch): per 7-bit byte
+// v, bit 7 of (0xaf - v) | (v + 0x46) is set when v is not a digit (as
+// in NAMERUN), ORed with x for the bytes above 0x7f.
 #define DIGITRUN(x) \
-	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Tee R14; \
-	I64Const $0x5050505050505050; I64Add; \
-	Get R14; I64Const $0x4646464646464646; I64Add; I64Const $-1; I64Xor; I64And; \
-	Get x; I64Const $-1; I64Xor; I64And; \
-	I64Const $-1; I64Xor; I64Const $-9187201950435737472; I64And; \
+	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Set R14; \
+	I64Const $-5787213827046133841; Get R14; I64Sub; \
+	Get R14; I64Const $0x4646464646464646; I64Add; I64Or; \
+	Get x; I64Or; I64Const $-9187201950435737472; I64And; \
 	I64Ctz; I64Const $3; I64ShrU
 
 // NAMERUN(x): push how many of the eight bytes of x (not R13 or R14) are
