@@ -61,7 +61,9 @@ type Stats struct {
 }
 
 // Thread returns wasm with the jumps of its Go-compiled functions made
-// direct. The result is a valid module exactly when the input is one.
+// direct, and the br_ifs of its other functions in the form wazero
+// compiles to one compare and jump. The result is a valid module exactly
+// when the input is one.
 func Thread(wasm []byte) ([]byte, Stats, error) {
 	var st Stats
 	secs, err := wasmbin.Sections(wasm)

@@ -120,9 +120,9 @@ func brIfBody(first ...byte) []byte {
 		0x0b)
 }
 
-// TestThreadConditionalBranches: in a function without Go's dispatch, a br_if to a construct
-// without parameters or results becomes if/br/end; one to a block with a
-// result, or to the function's body, stays.
+// TestThreadConditionalBranches: in a function without Go's dispatch, a
+// br_if to a construct without parameters or results becomes if/br/end;
+// one to a block with a result, or to the function's body, stays.
 func TestThreadConditionalBranches(t *testing.T) {
 	in := module(brIfBody(0x0d, 0x00))
 	out, st, err := Thread(in)
@@ -162,8 +162,8 @@ func TestThreadLeavesLivePCB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its jumps stay through the dispatch; only the br_if would change,
-	// and Go's shape has none.
+	// Its jumps stay through the dispatch, and a Go-shaped function's
+	// br_ifs are never rewritten (TestThreadKeepsGoBrIf).
 	if st.Functions != 0 || !bytes.Equal(code(t, out), code(t, in)) {
 		t.Errorf("a function reading PC_B was rewritten: %+v", st)
 	}

@@ -171,14 +171,17 @@
 	Br $0; \
 	End; End
 
+// NOTDIGIT(v): push, for the 7-bit bytes of v, (0xaf - v) | (v + 0x46),
+// whose bit 7 is set in each byte that is not an ASCII digit (below '0',
+// or above '9'); no byte borrows or carries into the next.
+#define NOTDIGIT(v) I64Const $-5787213827046133841; Get v; I64Sub; Get v; I64Const $0x4646464646464646; I64Add; I64Or
+
 // DIGITRUN(x): push how many of the eight bytes of x are ASCII digits
-// before the first that is not (digitRun8; R14 scratch): per 7-bit byte
-// v, bit 7 of (0xaf - v) | (v + 0x46) is set when v is not a digit (as
-// in NAMERUN), ORed with x for the bytes above 0x7f.
+// before the first that is not (digitRun8; R14 scratch): NOTDIGIT of its
+// 7-bit bytes, ORed with x for the bytes above 0x7f.
 #define DIGITRUN(x) \
 	Get x; I64Const $0x7f7f7f7f7f7f7f7f; I64And; Set R14; \
-	I64Const $-5787213827046133841; Get R14; I64Sub; \
-	Get R14; I64Const $0x4646464646464646; I64Add; I64Or; \
+	NOTDIGIT(R14); \
 	Get x; I64Or; I64Const $-9187201950435737472; I64And; \
 	I64Ctz; I64Const $3; I64ShrU
 
@@ -187,7 +190,7 @@
 // lex.go; R13 and R14 scratch). Per 7-bit byte v (x7, R13) and its lower
 // case l = v | 0x20 (R14), bit 7 of each term is set when v is not:
 // a letter, (0xe0 - l) | (l + 0x05) (l below 'a', or above 'z'); a digit,
-// (0xaf - v) | (v + 0x46); '-', (v ^ 0x2d) + 0x7f. Their AND is "none of
+// NOTDIGIT(v); '-', (v ^ 0x2d) + 0x7f. Their AND is "none of
 // the three", ORed with x for the bytes above 0x7f. No byte of these
 // sums and differences carries or borrows into the next, and subtracting
 // from a constant needs no NOT (two instructions each in wazero's code).
@@ -196,8 +199,7 @@
 	I64Const $0x2020202020202020; I64Or; Tee R14; \
 	I64Const $0x0505050505050505; I64Add; \
 	I64Const $-2242545357980376864; Get R14; I64Sub; I64Or; \
-	I64Const $-5787213827046133841; Get R13; I64Sub; \
-	Get R13; I64Const $0x4646464646464646; I64Add; I64Or; I64And; \
+	NOTDIGIT(R13); I64And; \
 	Get R13; I64Const $0x2d2d2d2d2d2d2d2d; I64Xor; I64Const $0x7f7f7f7f7f7f7f7f; I64Add; I64And; \
 	Get x; I64Or; I64Const $-9187201950435737472; I64And; \
 	I64Ctz; I64Const $3; I64ShrU
