@@ -10,6 +10,7 @@ import (
 // up by local address; streams: by local and remote address).
 func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 	log := k.log.With("flow", flowString(f), "action", a.Kind.String())
+	at := k.clock()
 	switch a.Kind {
 	case abi.ActSendSTUN:
 		p := k.packetFor(f.Local)
@@ -23,7 +24,7 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 		}
 		k.cnt.stunSent.Add(1)
 		log.Debug("sipkeep: STUN keep-alive sent", "attempt", a.Attempt, "rto_ms", a.Value)
-		k.emit(f, a)
+		k.emit(f, a, at)
 	case abi.ActSendPing:
 		c := k.streamFor(f)
 		if c == nil {
@@ -35,11 +36,11 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 			return
 		}
 		log.Debug("sipkeep: ping sent", "pong_deadline_ms", a.Value)
-		k.emit(f, a)
+		k.emit(f, a, at)
 	case abi.ActFlowFailed:
 		k.cnt.failed.Add(1)
 		log.Warn("sipkeep: flow failed", "reason", a.Reason.String())
-		k.emit(f, a) // why first; the close that follows reports Closed
+		k.emit(f, a, at) // why first; the close that follows reports Closed
 		if f.Transport.Stream() {
 			if c := k.streamFor(f); c != nil {
 				_ = c.Close()
@@ -48,13 +49,13 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 	case abi.ActFlowDead:
 		k.cnt.dead.Add(1)
 		log.Info("sipkeep: flow dead (no keep-alives)", "reason", a.Reason.String())
-		k.emit(f, a)
+		k.emit(f, a, at)
 	case abi.ActKeepaliveAnswered:
 		k.cnt.answered.Add(1)
 		log.Debug("sipkeep: keep-alive answered")
-		k.emit(f, a)
+		k.emit(f, a, at)
 	default:
 		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
-		k.emit(f, a)
+		k.emit(f, a, at)
 	}
 }

@@ -22,6 +22,8 @@
 package netkeep
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/sipkeep/sipkeep/abi"
@@ -45,6 +47,10 @@ type Forgetter interface {
 type FlowEvent struct {
 	Flow   host.Flow
 	Action abi.Action // Kind says what happened, Reason why
+	// Time is when netkeep acted: for a send, just before the bytes left,
+	// so the event of a ping always precedes that of its pong, which
+	// another goroutine may report before the send returns.
+	Time time.Time
 	// Closed: the stream closed (either side); Action is zero. Whatever was
 	// registered over the flow can no longer be reached through it.
 	Closed bool

@@ -92,10 +92,18 @@ func (k *Keeper) handle(kind abi.Kind, dir abi.Direction, f host.Flow, msg []byt
 	return res
 }
 
-func (k *Keeper) emit(f host.Flow, a abi.Action) {
+func (k *Keeper) emit(f host.Flow, a abi.Action, at time.Time) {
 	if k.events != nil {
-		k.events(FlowEvent{Flow: f, Action: a})
+		k.events(FlowEvent{Flow: f, Action: a, Time: at})
 	}
+}
+
+// clock is the Keeper's time: WithClock's, or the wall clock.
+func (k *Keeper) clock() time.Time {
+	if k.now != nil {
+		return k.now()
+	}
+	return time.Now()
 }
 
 func (k *Keeper) addPacket(p *PacketConn) {
@@ -140,7 +148,7 @@ func (k *Keeper) removeStream(c *Conn) {
 		}
 	}
 	if k.events != nil {
-		k.events(FlowEvent{Flow: c.flow, Closed: true})
+		k.events(FlowEvent{Flow: c.flow, Closed: true, Time: k.clock()})
 	}
 }
 

@@ -212,17 +212,23 @@ func TestK2_SendPingPongAndFlowFailed(t *testing.T) {
 			peer := <-accepted
 			defer peer.Close()
 
+			before := time.Now()
 			k.HandleAction(c.Flow(), abi.Action{Kind: abi.ActSendPing, Value: 10000})
 			if got := string(readFull(t, peer, 4)); got != "\r\n\r\n" {
 				t.Fatalf("peer got %q", got)
 			}
+			arrived := time.Now()
 			if _, err := peer.Write([]byte("\r\n")); err != nil {
 				t.Fatal(err)
 			}
 			if ev := h.waitEvent(t, abi.KindPong, abi.DirIn); ev.Flow != c.Flow() {
 				t.Fatalf("pong on %+v", ev.Flow)
 			}
-			<-events // send-ping
+			// The send's event is stamped before the bytes left, so it
+			// never follows the pong's (the e2e tests order on it).
+			if e := <-events; e.Action.Kind != abi.ActSendPing || e.Time.Before(before) || e.Time.After(arrived) {
+				t.Fatalf("send-ping event %v at %v, want one stamped in [%v, %v]", e.Action.Kind, e.Time, before, arrived)
+			}
 
 			k.HandleAction(c.Flow(), abi.Action{Kind: abi.ActFlowFailed, Reason: abi.ReasonPongTimeout})
 			select {

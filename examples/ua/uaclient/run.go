@@ -191,7 +191,7 @@ func topVia(res *sip.Response) string {
 // onFlowEvent turns netkeep's flow events into UA events and logs.
 func (c *Client) onFlowEvent(e netkeep.FlowEvent) {
 	a := e.Action
-	ev := Event{Flow: e.Flow, Action: a}
+	ev := Event{Flow: e.Flow, Action: a, Time: e.Time}
 	log := c.log.With("flow", e.Flow.Local.String()+"->"+e.Flow.Remote.String())
 	switch a.Kind {
 	case abi.ActKeepaliveStarted:
