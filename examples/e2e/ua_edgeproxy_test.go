@@ -66,9 +66,9 @@ func TestR5R13_UAKeepalivesAtNegotiatedRate(t *testing.T) {
 
 			// Every keep-alive answered: each one sent in the window has
 			// its answer before the next one leaves, none retransmitted,
-			// no flow failed. (netkeep reports a keep-alive as sent after
-			// the write returns, so on loopback its answer may be reported
-			// a moment earlier: 50 ms of slack.)
+			// no flow failed. (netkeep stamps a keep-alive's event before
+			// the write, so its answer's follows it; the 50 ms of slack
+			// only widens the windows.)
 			const early = 50 * time.Millisecond
 			answered := u.ev.list(uaclient.EventKeepaliveAnswered, start.t.Add(-early), end.t.Add(secs(keepN)))
 			for i, at := range sent {
