@@ -169,13 +169,14 @@ var immediates = func() (t [256]byte) {
 	for op := OpLocalGet; op <= 0x26; op++ {
 		t[op] = immIndex // locals, globals, table.get/set
 	}
-	set(immNone, 0x00, 0x01, OpElse, 0x0a, OpEnd, 0x0f, 0x19, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4)
-	set(immIndex, OpBr, OpBrIf, 0x10, 0x07, 0x08, 0x09, 0x18, 0x12, 0x14, 0x15, 0x3f, 0x40, 0xd2, 0xd5, 0xd6)
-	set(immBlockType, OpBlock, OpLoop, OpIf, 0x06)
+	set(immNone, 0x00, 0x01, OpElse, 0x0a, OpEnd, 0x0f, OpCatchAll, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4)
+	set(immIndex, OpBr, OpBrIf, 0x10, OpCatch, OpThrow, OpRethrow, OpDelegate, OpReturnCall, OpCallRef, OpReturnCallRef,
+		0x3f, 0x40, 0xd2, OpBrOnNull, OpBrOnNonNull)
+	set(immBlockType, OpBlock, OpLoop, OpIf, OpTry)
 	set(immBrTable, OpBrTable)
-	set(immTwoIndices, 0x11, 0x13)
+	set(immTwoIndices, 0x11, OpReturnCallIndirect)
 	set(immSelectTypes, 0x1c)
-	set(immTryTable, 0x1f)
+	set(immTryTable, OpTryTable)
 	set(immConst, OpI32Const, 0x42)
 	set(immF32, 0x43)
 	set(immF64, 0x44)

@@ -121,7 +121,7 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 	t.ins, t.table = t.ins[:0], t.table[:0]
 	first := true
 	for body.Next(in) {
-		if foreignControl(in.Op) {
+		if wasmbin.NotFromGo(in.Op) {
 			return code, nil
 		}
 		if in.Op == wasmbin.OpBrTable && first {
@@ -214,18 +214,6 @@ func appendIfBr(out []byte, depth uint32) []byte {
 	out = append(out, wasmbin.OpIf, wasmbin.BlockEmpty, wasmbin.OpBr)
 	out = wasmbin.AppendULEB(out, depth+1)
 	return append(out, wasmbin.OpEnd)
-}
-
-// foreignControl reports a control instruction Go's wasm backend never
-// emits and this rewrite does not model: try, catch, throw, rethrow,
-// delegate, catch_all, try_table, return_call(_indirect), call_ref,
-// return_call_ref, br_on_null, br_on_non_null.
-func foreignControl(op byte) bool {
-	switch op {
-	case 0x06, 0x07, 0x08, 0x09, 0x18, 0x19, 0x1f, 0x12, 0x13, 0x14, 0x15, 0xd5, 0xd6:
-		return true
-	}
-	return false
 }
 
 // findDispatch finds the function's first loop and checks that it is Go's

@@ -205,18 +205,16 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 	var in wasmbin.Instr
 	for body.Next(&in) {
 		back := false
-		switch in.Op {
-		case wasmbin.OpBlock, wasmbin.OpIf, 0x06, 0x1f: // block, if, try, try_table
-			loop = append(loop, false)
-		case wasmbin.OpLoop:
-			loop = append(loop, true)
-		case wasmbin.OpEnd, 0x18: // end, delegate
+		switch op := in.Op; {
+		case wasmbin.OpensBlock(op):
+			loop = append(loop, op == wasmbin.OpLoop)
+		case wasmbin.ClosesBlock(op):
 			if len(loop) > 0 {
 				loop = loop[:len(loop)-1]
 			}
-		case wasmbin.OpBr, wasmbin.OpBrIf, 0xd5, 0xd6: // br, br_if, br_on_null, br_on_non_null
+		case wasmbin.BranchesToDepth(op):
 			back = toLoop(in.Imm)
-		case wasmbin.OpBrTable:
+		case op == wasmbin.OpBrTable:
 			for _, d := range in.Table {
 				back = back || toLoop(int64(d))
 			}
