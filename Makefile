@@ -6,7 +6,7 @@ WASM := $(BUILD)/sipkeep.wasm
 # Debian packages the tests drive as real peers (installed idempotently by `make deps`).
 DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client
 
-.PHONY: all plugin test test-wasm deps conformance bench icount run generate pgo clean
+.PHONY: all plugin test test-wasm soak-wasm deps conformance bench icount run generate pgo clean
 all: plugin
 
 # The plugin: standard Go, a wasip1 reactor module. The scanner is compiled
@@ -44,6 +44,16 @@ $(WAZERO): go.mod go.sum
 test-wasm: $(WAZERO)
 	PATH=$(abspath $(dir $(WAZERO))):$$PATH GOWASIRUNTIME=wazero GOOS=wasip1 GOARCH=wasm \
 		$(GO) test -count=1 -gcflags="$(PLUGIN_GCFLAGS)" -exec $$($(GO) env GOROOT)/lib/wasm/go_wasip1_wasm_exec ./plugin/internal/sipscan/
+
+# The same tests as a soak: the random equivalence tests (hand-written
+# wasm assembly against the Go reference) draw a fresh seed and run SOAK×
+# their rounds; a failure logs the seed to replay (SIPSCAN_SEED=S1,S2).
+# go test cannot fuzz inside wasm; this is the nearest thing. Not in `make test`.
+SOAK ?= 20
+soak-wasm: $(WAZERO)
+	SIPSCAN_SOAK=$(SOAK) PATH=$(abspath $(dir $(WAZERO))):$$PATH GOWASIRUNTIME=wazero GOOS=wasip1 GOARCH=wasm \
+		$(GO) test -count=1 -timeout 0 -run 'Equivalence|MatchesReference' -gcflags="$(PLUGIN_GCFLAGS)" \
+		-exec $$($(GO) env GOROOT)/lib/wasm/go_wasip1_wasm_exec ./plugin/internal/sipscan/
 
 conformance: plugin
 	$(GO) run ./plugin/keeptest/cmd/conformance -wasm $(WASM)

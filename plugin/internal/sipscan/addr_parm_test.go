@@ -81,11 +81,7 @@ func TestNextAddrEquivalence(t *testing.T) {
 		}
 	}
 
-	r := rand.New(rand.NewPCG(5, 6))
-	n := 300000
-	if testing.Short() {
-		n = 30000
-	}
+	r, n := randomRounds(t, 5, 6, 300000, 30000)
 	var found, more, trunc int
 	for k := 0; k < n; k++ {
 		b := randomAddr(r)
@@ -114,11 +110,7 @@ func TestNextAddrEquivalence(t *testing.T) {
 // wasm): generated values in From, To, Contact and Record-Route headers,
 // one to three of them, in compact form now and then.
 func TestNextAddrMessages(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	n := 5000 // sameAsReference is slow in wasm (reflection)
-	if testing.Short() {
-		n = 1000
-	}
+	r, n := randomRounds(t, 7, 8, 5000, 1000) // sameAsReference is slow in wasm (reflection)
 	for k := 0; k < n; k++ {
 		var sb strings.Builder
 		for h, nh := 0, 1+r.IntN(3); h < nh; h++ {

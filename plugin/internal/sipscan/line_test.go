@@ -1,7 +1,6 @@
 package sipscan
 
 import (
-	"math/rand/v2"
 	"testing"
 )
 
@@ -92,11 +91,7 @@ func TestNextHeaderEquivalence(t *testing.T) {
 	})
 	t.Run("random", func(t *testing.T) {
 		const alphabet = "aZ9-.!_:;, \t\r\n\r\n\r\n\x00\x80\xff\"<>vTkCcxyz"
-		r := rand.New(rand.NewPCG(1, 2))
-		n := 200000
-		if testing.Short() {
-			n = 20000
-		}
+		r, n := randomRounds(t, 1, 2, 200000, 20000)
 		for k := 0; k < n; k++ {
 			b := make([]byte, r.IntN(120))
 			for j := range b {
@@ -118,11 +113,7 @@ func TestNextHeaderEquivalence(t *testing.T) {
 			"Call-IE", "Callid", "Contacts", "Coontact", "Flow_Timer", "Record-Routes"}
 		seps := []string{":", ": ", " :", "\t: ", ";", ""}
 		ends := []string{"\r\n", "\n", "\r\n ", "\n\t", "\r", ""}
-		r := rand.New(rand.NewPCG(3, 4))
-		n := 100000
-		if testing.Short() {
-			n = 10000
-		}
+		r, n := randomRounds(t, 3, 4, 100000, 10000)
 		for k := 0; k < n; k++ {
 			var b []byte
 			for range 1 + r.IntN(6) {

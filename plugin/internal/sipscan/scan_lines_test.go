@@ -1,7 +1,6 @@
 package sipscan
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -111,11 +110,7 @@ func TestScanLinesMatchesReference(t *testing.T) {
 	for _, s := range msgs {
 		check([]byte(s), all...)
 	}
-	r := rand.New(rand.NewPCG(6223, 5626))
-	n := 2000
-	if testing.Short() {
-		n = 200
-	}
+	r, n := randomRounds(t, 6223, 5626, 2000, 200)
 	for range n {
 		msg := []byte(msgs[r.IntN(len(msgs))])
 		check(mutate(r, msg, " \t\r\n;,=:<>\"0123456789eExpirsTtagCSeqINVTE", true), all[r.IntN(len(all))])

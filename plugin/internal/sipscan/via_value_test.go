@@ -66,11 +66,7 @@ func TestViaValueEquivalence(t *testing.T) {
 		}
 	}
 
-	r := rand.New(rand.NewPCG(3, 4))
-	n := 300000
-	if testing.Short() {
-		n = 30000
-	}
+	r, n := randomRounds(t, 3, 4, 300000, 30000)
 	var codes [viaTrunc + 1]int
 	var keeps [KeepDuplicate + 1]int
 	for k := 0; k < n; k++ {
@@ -94,11 +90,7 @@ func TestViaValueEquivalence(t *testing.T) {
 // requests carrying generated Via values.
 func TestViaValueMessages(t *testing.T) {
 	seeds := referenceSeeds()
-	r := rand.New(rand.NewPCG(5, 6))
-	n := 10000 // sameAsReference is slow in wasm (reflection)
-	if testing.Short() {
-		n = 1000
-	}
+	r, n := randomRounds(t, 5, 6, 10000, 1000) // sameAsReference is slow in wasm (reflection)
 	const alphabet = "aK9-.!_:;,=\"\\[]/ \t\r\n\x00\x80"
 	for k := 0; k < n; k++ {
 		var msg []byte
