@@ -85,6 +85,8 @@ const (
 
 func (k ActionKind) String() string {
 	switch k {
+	case 0:
+		return "none" // the zero Action: no action (e.g. a stream's close event)
 	case ActSendSTUN:
 		return "send-stun"
 	case ActSendPing:

@@ -51,8 +51,8 @@ type Result struct {
 	Message []byte
 	// Edits, Text: the plugin's edits (semantic + byte offsets into
 	// Event.Message) and the text area they refer to, for hosts that apply
-	// them to a parsed message. Valid until the next call on this goroutine's
-	// behalf only if copied; Result owns copies.
+	// them to a parsed message. The Result owns them (copies, not
+	// views of the instance's memory): they stay valid after the next call.
 	Edits []abi.Edit
 	Text  []byte
 	// Actions the plugin asked for; Handle has also handed them to the

@@ -70,7 +70,7 @@ func mustStats(t *testing.T, p *proxy.Proxy) proxy.KeepStats {
 	return s
 }
 
-// startBaresip runs baresip (recipe in shared/notes/go-and-peers.md) with
+// startBaresip runs baresip (its Debian package, baresip-core) with
 // one outbound account through the proxy.
 func startBaresip(t *testing.T, proxyAddr, transport string) *proc {
 	t.Helper()

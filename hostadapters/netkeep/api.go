@@ -17,9 +17,9 @@
 //     requests from the flow's own UDP socket (same 5-tuple as the SIP
 //     traffic, so they refresh the same NAT binding), CRLFCRLF pings on the
 //     stream, failed flows closed and reported.
-//
-// This file pins the API other adapters (sipgo, examples) build on.
 package netkeep
+
+// This file pins the API other adapters (sipgo, examples) build on.
 
 import (
 	"time"

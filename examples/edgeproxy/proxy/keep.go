@@ -67,7 +67,11 @@ func (k *keep) onEvent(ev netkeep.FlowEvent) {
 	case ev.Closed, ev.Action.Kind == abi.ActFlowFailed, ev.Action.Kind == abi.ActFlowDead:
 		f := Flow{Transport: ev.Flow.Transport.String(), Remote: ev.Flow.Remote.String()}
 		n := k.p.loc.RemoveFlow(f)
-		k.p.log.Info("flow lost", "closed", ev.Closed, "action", ev.Action.Kind, "reason", ev.Action.Reason, "transport", f.Transport, "remote", f.Remote, "bindings_dropped", n)
+		why := []any{"closed", true}
+		if !ev.Closed {
+			why = []any{"action", ev.Action.Kind, "reason", ev.Action.Reason}
+		}
+		k.p.log.Info("flow lost", append(why, "transport", f.Transport, "remote", f.Remote, "bindings_dropped", n)...)
 	}
 }
 
