@@ -33,8 +33,8 @@ func TestControlClassesMatchImmediates(t *testing.T) {
 	}
 }
 
-// Nesting tracked with the classes comes back to zero over a body that
-// uses every opener and closer.
+// Nesting tracked with the classes balances over a body that uses every
+// opener and closer: one below zero at the end, the function's own end.
 func TestControlNesting(t *testing.T) {
 	code := []byte{
 		0x00, // no locals

@@ -145,17 +145,17 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 	direct, condBr := 0, 0
 	for i := range ins {
 		x := &ins[i]
-		switch x.op {
-		case wasmbin.OpBlock, wasmbin.OpLoop, wasmbin.OpIf:
+		switch op := x.op; {
+		case wasmbin.OpensBlock(op):
 			t.stack = append(t.stack, id)
 			t.empty = append(t.empty, x.imm == wasmbin.BlockEmpty)
 			id++
-		case wasmbin.OpEnd:
+		case wasmbin.ClosesBlock(op):
 			if len(t.stack) > 0 {
 				t.stack = t.stack[:len(t.stack)-1]
 				t.empty = t.empty[:len(t.empty)-1]
 			}
-		case wasmbin.OpBrIf:
+		case op == wasmbin.OpBrIf:
 			// Only to a construct without parameters or results: inside
 			// the if, the br could not reach values below the condition.
 			// (A depth past the constructs is the function's body.)
@@ -167,7 +167,7 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 			out = appendIfBr(out, uint32(depth))
 			last = x.end
 			condBr++
-		case wasmbin.OpBr:
+		case op == wasmbin.OpBr:
 			if !threaded || i < 2 || !t.isDispatchJump(i, d) {
 				break
 			}
@@ -183,7 +183,7 @@ func (t *threader) function(code []byte, st *Stats) ([]byte, error) {
 			out = wasmbin.AppendULEB(out, uint32(depth))
 			last = x.end
 			direct++
-		case wasmbin.OpBrTable:
+		case op == wasmbin.OpBrTable:
 			if !threaded || i != d.brTableAt() {
 				break
 			}
