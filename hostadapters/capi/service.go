@@ -225,7 +225,9 @@ func (s *service) handleFrame(frame, out []byte) int {
 	}
 }
 
-func leU32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func leU32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 
 // call shows one message to the plugin.
 func (s *service) call(r *request) host.Result {

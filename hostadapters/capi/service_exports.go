@@ -114,4 +114,3 @@ func sipkeep_svc_stop(id C.int64_t) {
 		s.stop()
 	}
 }
-
