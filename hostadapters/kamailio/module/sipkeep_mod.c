@@ -419,8 +419,9 @@ static int ex_send_stun(void *ctx, const skc_action *a, const uint8_t *pkt, int 
 	return 0;
 }
 
-/* con_mark is what changes when the reader reads from the connection: its
- * read timeout (renewed on every read) and the read position. */
+/* con_mark is what changes only when a reader reads from the connection:
+ * the read position in its buffer (the reader swallows a CRLF pong without
+ * an event). Not its timeout: sends renew that too. */
 static int con_mark(const skc_action *a, uint64_t *mark)
 {
 	struct tcp_connection *con;
@@ -433,7 +434,7 @@ static int con_mark(const skc_action *a, uint64_t *mark)
 		tcpconn_put(con);
 		return -1;
 	}
-	*mark = ((uint64_t)(uint32_t)con->timeout << 32) | (uint32_t)(con->req.pos - con->req.buf);
+	*mark = (uint64_t)(uintptr_t)con->req.pos;
 	tcpconn_put(con);
 	return 0;
 }
