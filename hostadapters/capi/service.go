@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/sipkeep/sipkeep/abi"
@@ -45,7 +44,7 @@ type service struct {
 	cnt svcCounters
 
 	connMu sync.Mutex
-	conns  map[int]*os.File
+	conns  map[*net.UnixConn]struct{}
 	closed atomic.Bool
 }
 
@@ -92,7 +91,7 @@ func startService(module, policy, options, sock, locals string) (*service, error
 		locals:  map[netip.AddrPort]struct{}{},
 		actions: make(chan pendingAction, 4096),
 		flows:   map[host.Flow]*flowInfo{},
-		conns:   map[int]*os.File{},
+		conns:   map[*net.UnixConn]struct{}{},
 	}
 	for _, l := range strings.Fields(locals) {
 		a, err := netip.ParseAddrPort(l)
@@ -141,42 +140,28 @@ func (s *service) accept() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		// A blocking descriptor of our own: each worker's connection is
-		// served by plain read/write system calls on one goroutine, so a
-		// request wakes that thread directly (no netpoller hand-off).
-		f, err := c.File()
-		c.Close()
-		if err != nil {
-			s.log.Warn("sipkeep service: connection descriptor", "err", err)
-			continue
-		}
-		fd := int(f.Fd())
-		if err := syscall.SetNonblock(fd, false); err != nil {
-			f.Close()
-			continue
-		}
 		s.connMu.Lock()
-		s.conns[fd] = f
+		s.conns[c] = struct{}{}
 		s.connMu.Unlock()
-		go s.serve(f, fd)
+		go s.serve(c)
 	}
 }
 
-// serve answers one worker's requests until it hangs up.
-func (s *service) serve(f *os.File, fd int) {
+// serve answers one worker's requests until it hangs up. Reads park on
+// Go's netpoller: a worker's connection costs no thread while idle (a
+// blocking read per connection kept the scheduler's monitor retaking
+// processors every few microseconds under load).
+func (s *service) serve(c *net.UnixConn) {
 	defer func() {
 		s.connMu.Lock()
-		delete(s.conns, fd)
+		delete(s.conns, c)
 		s.connMu.Unlock()
-		f.Close()
+		c.Close()
 	}()
 	in := make([]byte, reqSize+abi.MaxMessage+1)
 	out := make([]byte, maxFrameReply)
 	for {
-		n, _, err := syscall.Recvfrom(fd, in, 0)
-		if err == syscall.EINTR {
-			continue
-		}
+		n, err := c.Read(in)
 		if err != nil || n == 0 {
 			return
 		}
@@ -184,13 +169,7 @@ func (s *service) serve(f *os.File, fd int) {
 		if m <= 0 {
 			continue
 		}
-		for {
-			_, err = syscall.Write(fd, out[:m])
-			if err != syscall.EINTR {
-				break
-			}
-		}
-		if err != nil {
+		if _, err := c.Write(out[:m]); err != nil {
 			return
 		}
 	}
@@ -439,8 +418,8 @@ func (s *service) stop() {
 	s.ln.Close()
 	_ = os.Remove(s.sock)
 	s.connMu.Lock()
-	for fd := range s.conns {
-		_ = syscall.Shutdown(fd, syscall.SHUT_RDWR) // wakes the blocked reader, which closes it
+	for c := range s.conns {
+		c.Close()
 	}
 	s.connMu.Unlock()
 	s.h.Close(context.Background())

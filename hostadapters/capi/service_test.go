@@ -173,3 +173,37 @@ func TestRecordRoutesUs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkServiceRoundTrip is one worker's call to the plugin service over
+// its socket: a registrar's 200 OK offering keep, framed, served (plugin
+// call included) and answered with splices. This is what a message that
+// crosses costs, on top of the worker's own work.
+func BenchmarkServiceRoundTrip(b *testing.B) {
+	dir := b.TempDir()
+	sock := filepath.Join(dir, "svc.sock")
+	s, err := startService(testwasm.Path(b), "receiver_keep_seconds=30", "", sock, "127.0.0.1:5070")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.stop()
+	c, err := net.Dial("unixpacket", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	msg := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bK1;rport=6000;keep\r\n" +
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n" +
+		"Contact: <sip:a@127.0.0.1:6000>;expires=60\r\nContent-Length: 0\r\n\r\n"
+	f := frame(1, opCall, abi.KindSIPResponse, abi.DirOut, abi.TransportUDP, "127.0.0.1:5070", "127.0.0.1:6000", msg)
+	buf := make([]byte, maxFrameReply)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(f); err != nil {
+			b.Fatal(err)
+		}
+		n, err := c.Read(buf)
+		if err != nil || binary.LittleEndian.Uint16(buf[12:])&rChanged == 0 || n < respSize {
+			b.Fatalf("reply %x %v", buf[:n], err)
+		}
+	}
+}

@@ -1,32 +1,234 @@
 package kamailio
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
-// BenchmarkKamailioRegister measures Kamailio's REGISTER rate under sipp load
-// (UDP, 100 outstanding, no rate cap), plain and with the sipkeep adapter,
-// in one run. Each sub-benchmark starts its own Kamailio and runs a fixed
-// load once; reg/s is the figure to read (ns/op is per REGISTER).
+// BenchmarkKamailioRegister measures Kamailio's REGISTER rate under sipp
+// (100 outstanding, no rate cap), plain and with the sipkeep module, side by
+// side in one run: alternating plain and module, each on a fresh Kamailio
+// with the same worker count, over UDP and over TCP, each run long enough
+// for ≥ 5 s. reg/s is the figure to read; cpu-us/reg is Kamailio's CPU time
+// (all its processes, the plugin service included) per REGISTER.
 func BenchmarkKamailioRegister(b *testing.B) {
-	const calls = 5000
-	for _, c := range []struct {
-		name  string
-		plain bool
-	}{{"plain", true}, {"sipkeep", false}} {
-		b.Run(c.name, func(b *testing.B) {
-			needSipp(b)
-			k := startKamailio(b, kamOptions{Plain: c.plain})
-			runSipp(b, k, sippRun{Calls: 300, Limit: 50}) // warm every worker
-			b.ResetTimer()
-			took := runSipp(b, k, sippRun{Calls: calls, Limit: 100, CheckKeep: !c.plain})
-			b.StopTimer()
-			rate := float64(calls) / took.Seconds()
-			b.ReportMetric(rate, "reg/s")
-			b.ReportMetric(float64(took.Nanoseconds())/calls, "ns/op")
-			b.Logf("%s: %d REGISTERs in %s = %.0f reg/s (%s each)", c.name, calls, took.Round(time.Millisecond), rate,
-				(took / calls).Round(time.Microsecond))
+	needSipp(b)
+	rounds := 2
+	if s := os.Getenv("SIPKEEP_BENCH_ROUNDS"); s != "" {
+		rounds, _ = strconv.Atoi(s)
+	}
+	type result struct{ rate, cpu []float64 }
+	res := map[string]*result{}
+	for _, tr := range []string{"u1", "t1"} {
+		name := map[string]string{"u1": "UDP", "t1": "TCP"}[tr]
+		for round := 1; round <= rounds; round++ {
+			for _, plain := range []bool{true, false} {
+				mode := "module"
+				if plain {
+					mode = "plain"
+				}
+				b.Run(fmt.Sprintf("%s/%s/%d", name, mode, round), func(b *testing.B) {
+					k := startKamailio(b, kamOptions{Plain: plain, Children: 4})
+					// Warm up, and size the run for ≥ 5 s at this rate.
+					warm := runSipp(b, k, sippRun{Calls: 3000, Limit: 100, Transport: tr})
+					calls := int(3000 / warm.Seconds() * 6)
+					calls = max(calls, 20000)
+					cpu0 := groupCPU(k.cmd.Process.Pid)
+					b.ResetTimer()
+					took := runSipp(b, k, sippRun{Calls: calls, Limit: 100, Transport: tr, CheckKeep: !plain})
+					b.StopTimer()
+					cpu := groupCPU(k.cmd.Process.Pid) - cpu0
+					rate := float64(calls) / took.Seconds()
+					cpuPer := float64(cpu.Microseconds()) / float64(calls)
+					b.ReportMetric(rate, "reg/s")
+					b.ReportMetric(cpuPer, "cpu-us/reg")
+					key := name + "/" + mode
+					if res[key] == nil {
+						res[key] = &result{}
+					}
+					res[key].rate = append(res[key].rate, rate)
+					res[key].cpu = append(res[key].cpu, cpuPer)
+					b.Logf("%s %s: %d REGISTERs in %s = %.0f reg/s, %.1f µs CPU each", name, mode, calls,
+						took.Round(time.Millisecond), rate, cpuPer)
+				})
+			}
+		}
+		p, m := res[name+"/plain"], res[name+"/module"]
+		if p != nil && m != nil {
+			b.Logf("%s: module %.0f reg/s vs plain %.0f reg/s (medians) = %.0f %%; CPU per REGISTER %.1f vs %.1f µs",
+				name, median(m.rate), median(p.rate), 100*median(m.rate)/median(p.rate), median(m.cpu), median(p.cpu))
+		}
+	}
+}
+
+// BenchmarkKamailioMemory reports the memory of all Kamailio processes,
+// plain and with the module, with 4 and with 16 workers (after a warm-up):
+// RSS and PSS summed over the process group (PSS shares the pages
+// processes share), and what the module adds.
+func BenchmarkKamailioMemory(b *testing.B) {
+	needSipp(b)
+	for _, children := range []int{4, 16} {
+		var plainPSS, plainRSS float64
+		for _, plain := range []bool{true, false} {
+			mode := "module"
+			if plain {
+				mode = "plain"
+			}
+			b.Run(fmt.Sprintf("workers=%d/%s", children, mode), func(b *testing.B) {
+				k := startKamailio(b, kamOptions{Plain: plain, Children: children})
+				runSipp(b, k, sippRun{Calls: 5000, Limit: 100})
+				runSipp(b, k, sippRun{Calls: 2000, Limit: 50, Transport: "t1"})
+				time.Sleep(300 * time.Millisecond)
+				rss, pss, n := groupMemory(k.cmd.Process.Pid)
+				b.ReportMetric(rss/1024, "RSS-MB")
+				b.ReportMetric(pss/1024, "PSS-MB")
+				if plain {
+					plainRSS, plainPSS = rss, pss
+					b.Logf("%d workers, plain: %d processes, RSS %.1f MB, PSS %.1f MB", children, n, rss/1024, pss/1024)
+				} else {
+					b.ReportMetric((pss-plainPSS)/1024, "added-PSS-MB")
+					b.Logf("%d workers, module: %d processes, RSS %.1f MB, PSS %.1f MB; added by sipkeep: RSS %+.1f MB, PSS %+.1f MB",
+						children, n, rss/1024, pss/1024, (rss-plainRSS)/1024, (pss-plainPSS)/1024)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkKamailioFirstRegister starts Kamailio with the module and sends a
+// REGISTER the moment it logs that the plugin service is ready: the time
+// from start to ready, and from ready to a 200 OK carrying keep=N.
+func BenchmarkKamailioFirstRegister(b *testing.B) {
+	for i := 0; i < 3; i++ {
+		b.Run(fmt.Sprint(i+1), func(b *testing.B) {
+			start := time.Now()
+			k := startKamailio(b, kamOptions{SkipWarmUp: true})
+			ready := time.Now()
+			u := newUA(b, "UDP", k.Addr())
+			resp := u.register("first", k.Addr(), ";keep")
+			got := time.Since(ready)
+			if v, _ := viaKeep(headers(resp, "Via")[0]); v == "" {
+				b.Fatalf("first REGISTER after ready got no keep:\n%s", resp)
+			}
+			b.ReportMetric(float64(got.Microseconds())/1000, "ms-to-keep")
+			b.ReportMetric(float64(ready.Sub(start).Milliseconds()), "ms-start-to-ready")
+			b.Logf("start → service ready %s (cfg check and compile cache included); ready → 200 OK with keep=N %s",
+				ready.Sub(start).Round(time.Millisecond), got.Round(time.Microsecond))
 		})
 	}
+}
+
+// BenchmarkKamailioPerMessage sends REGISTERs one at a time over UDP and
+// reports the response time percentiles, plain and with the module: the
+// difference is what the module adds to a message that crosses to the
+// plugin service (every REGISTER offering keep does).
+func BenchmarkKamailioPerMessage(b *testing.B) {
+	const n = 3000
+	pct := map[bool][2]time.Duration{}
+	for _, plain := range []bool{true, false} {
+		mode := map[bool]string{true: "plain", false: "module"}[plain]
+		b.Run(mode, func(b *testing.B) {
+			k := startKamailio(b, kamOptions{Plain: plain, Children: 4})
+			u := newUA(b, "UDP", k.Addr())
+			for i := 0; i < 200; i++ {
+				u.register("warm", k.Addr(), ";keep")
+			}
+			lat := make([]time.Duration, n)
+			for i := range lat {
+				t0 := time.Now()
+				u.register(fmt.Sprintf("pm%d", i%50), k.Addr(), ";keep")
+				lat[i] = time.Since(t0)
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			p50, p99 := lat[n/2], lat[n*99/100]
+			pct[plain] = [2]time.Duration{p50, p99}
+			b.ReportMetric(float64(p50.Microseconds()), "p50-us")
+			b.ReportMetric(float64(p99.Microseconds()), "p99-us")
+		})
+	}
+	if p, m := pct[true], pct[false]; p[0] > 0 && m[0] > 0 {
+		b.Logf("REGISTER round trip p50 %s → %s (+%s), p99 %s → %s (+%s)", p[0], m[0], m[0]-p[0], p[1], m[1], m[1]-p[1])
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+// groupPIDs lists the processes whose process group is pgid.
+func groupPIDs(pgid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the ")" of the command: state ppid pgrp ...
+		s := string(st)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) > 2 && f[2] == strconv.Itoa(pgid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// groupCPU sums user and system CPU time of the process group.
+func groupCPU(pgid int) time.Duration {
+	var ticks int64
+	for _, pid := range groupPIDs(pgid) {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(st)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			sy, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + sy
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ = 100
+}
+
+// groupMemory sums RSS and PSS (kB) over the process group.
+func groupMemory(pgid int) (rss, pss float64, n int) {
+	for _, pid := range groupPIDs(pgid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		if err != nil {
+			continue
+		}
+		n++
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 2 {
+				continue
+			}
+			v, _ := strconv.ParseFloat(f[1], 64)
+			switch f[0] {
+			case "Rss:":
+				rss += v
+			case "Pss:":
+				pss += v
+			}
+		}
+	}
+	return rss, pss, n
 }

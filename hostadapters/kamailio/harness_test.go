@@ -38,6 +38,8 @@ type kamOptions struct {
 	Upstream  string // "ip:port" of the upstream for UPSTREAM_DOMAINS
 	Children  int
 	Module    string // the plugin to start with (default: the test plugin)
+	// SkipWarmUp: return as soon as the plugin service is ready.
+	SkipWarmUp bool
 }
 
 var (
@@ -241,7 +243,9 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 			t.Fatalf("%v\n%s", err, k.tail(40))
 		}
 	}
-	k.warmUp(t)
+	if !o.SkipWarmUp {
+		k.warmUp(t)
+	}
 	return k
 }
 
