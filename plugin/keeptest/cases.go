@@ -13,7 +13,7 @@ import (
 )
 
 // Case is one conformance case: a requirement id from
-// shared/notes/requirements.md (R1–R18, K1–K6, or E7.x for RFC 6223 §7's
+// abi/REQUIREMENTS.md (R1–R18, K1–K6, or E7.x for RFC 6223 §7's
 // example flows), the Go test name it runs as, and its body. Cases run
 // against a fresh Harness, with the native plugin and with the wasm module.
 type Case struct {
