@@ -4,8 +4,9 @@
 //
 // ABI.md in this directory is the prose specification; this package is its
 // executable form. Both sides import it: the guest to decode inputs and encode
-// outputs without allocating, the host to do the reverse. It imports nothing
-// beyond the standard library so it compiles for GOOS=wasip1 unchanged.
+// outputs without allocating, the host to do the reverse. It imports only the
+// standard library and internal/asciifold (which imports only bytes), so it
+// compiles for GOOS=wasip1 unchanged; TestImportsStayPortable holds it there.
 package abi
 
 // Version is the ABI version marker the guest exports: major<<16 | minor.
