@@ -43,11 +43,11 @@ type streamKey struct{ local, remote netip.AddrPort }
 // wrappers still answer STUN and pings, but the plugin sees nothing).
 func New(opts ...Option) *Keeper {
 	k := &Keeper{
-		role:       abi.RoleUA,
-		log:        slog.Default(),
-		packets:    map[netip.AddrPort]*PacketConn{},
-		streams:    map[streamKey]*Conn{},
-		locals:     map[netip.AddrPort]struct{}{},
+		role:    abi.RoleUA,
+		log:     slog.Default(),
+		packets: map[netip.AddrPort]*PacketConn{},
+		streams: map[streamKey]*Conn{},
+		locals:  map[netip.AddrPort]struct{}{},
 	}
 	for _, o := range opts {
 		o(k)
