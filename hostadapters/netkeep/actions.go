@@ -76,7 +76,7 @@ func (k *Keeper) setKeepFlow(f host.Flow, on bool) {
 	if !f.Transport.Stream() {
 		return
 	}
-	if c := k.streamFor(f); c != nil {
-		c.keepFlow.Store(on)
+	if c := k.streamFor(f); c != nil && c.keepFlow.Swap(on) && !on {
+		c.wakeReader() // its read may wait with no idle deadline
 	}
 }

@@ -98,3 +98,12 @@ func earliest(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// wakeReader makes a blocked read return and re-arm netkeep's deadline (the
+// read sees a timeout that timeoutCause calls spurious, or the idle one).
+func (c *Conn) wakeReader() {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.ourDeadline = time.Now()
+	_ = c.Conn.SetReadDeadline(c.ourDeadline)
+}

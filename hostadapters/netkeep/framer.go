@@ -226,6 +226,16 @@ func (f *framer) next(pongFirst, eager bool) (it item, msg []byte, err error) {
 
 // parseHead scans complete lines from f.scan on, each once.
 func (f *framer) parseHead(b []byte) *frameError {
+	err := f.parseLines(b)
+	if err != nil && f.st == stHeaders && f.pos < len(b) && b[f.pos] != ' ' && b[f.pos] != '\t' {
+		// The line in error does not fold onto the field before it, so
+		// that field is whole: keep it for the answer.
+		f.commit(f.pos)
+	}
+	return err
+}
+
+func (f *framer) parseLines(b []byte) *frameError {
 	for {
 		i := bytes.IndexByte(b[f.scan:], '\r')
 		if i < 0 {
