@@ -322,9 +322,14 @@ func (c *Conn) sendPing() error {
 
 // Close closes the stream and forgets its flow. Its buffers are dropped now,
 // or by the reader or writer holding them when it returns.
+// Closing again returns nil (netkeep closes a stream it refused; the
+// application's own Close then has nothing left to do).
 func (c *Conn) Close() error {
-	err := c.Conn.Close()
-	c.closeOnce.Do(func() { c.k.removeStream(c) })
+	var err error
+	c.closeOnce.Do(func() {
+		err = c.Conn.Close()
+		c.k.removeStream(c)
+	})
 	if c.rmu.TryLock() {
 		c.rfr.release()
 		c.queue, c.cur = nil, framed{}
