@@ -99,7 +99,9 @@ func TestFramerRefusesAmbiguousFraming(t *testing.T) {
 	}
 }
 
-func itoa3(n int) string { return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)}) }
+func itoa3(n int) string {
+	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+}
 
 // The answer to a refused request copies Via, From, To, Call-ID and CSeq
 // (RFC 3261 §8.2.6.2), adds a To tag, and has no body.
