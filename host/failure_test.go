@@ -35,7 +35,7 @@ func TestLoadRefused(t *testing.T) {
 		})
 	}
 	_, err := New(context.Background(), WithModuleBytes([]byte("not wasm")), WithLogger(quietLogger()))
-	if err == nil || !strings.Contains(err.Error(), "compile") {
+	if err == nil || !strings.Contains(err.Error(), "not a wasm module") {
 		t.Fatalf("garbage bytes: %v", err)
 	}
 }
