@@ -75,6 +75,7 @@ type generation struct {
 	fuelGlobal string // exported fuel global, "" if not instrumented
 	pool       *pool
 	budget     crashBudget
+	warnedEdit atomic.Bool // a refused result was logged at WARN
 
 	// refs counts calls in flight plus one while the generation is current.
 	refs      atomic.Int64
