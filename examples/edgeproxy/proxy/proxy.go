@@ -46,6 +46,9 @@ type Proxy struct {
 	host    string // advertised host
 	port    int    // listen port (UDP and TCP)
 	domains map[string]bool
+	// anyDomain: no Domains configured, the registrar serves every domain
+	// and keys AORs by user alone (Config.Domains).
+	anyDomain bool
 
 	udp     net.PacketConn
 	tcp     net.Listener
@@ -69,7 +72,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("edgeproxy config: %w", err)
 	}
-	p := &Proxy{cfg: cfg, log: slog.Default(), reg: prometheus.NewRegistry(), loc: NewLocation()}
+	p := &Proxy{cfg: cfg, log: slog.Default(), reg: prometheus.NewRegistry(), loc: NewLocation(KeyByUser(len(cfg.Domains) == 0))}
 	for _, o := range opts {
 		o(p)
 	}
@@ -186,6 +189,7 @@ func (p *Proxy) bind() error {
 	for _, d := range p.cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
 	}
+	p.anyDomain = len(p.cfg.Domains) == 0
 	return nil
 }
 
