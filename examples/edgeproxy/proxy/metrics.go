@@ -12,8 +12,9 @@ import (
 )
 
 type metrics struct {
-	requests  *prometheus.CounterVec
-	registers *prometheus.CounterVec
+	requests     *prometheus.CounterVec
+	registers    *prometheus.CounterVec
+	sendFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, loc *Location) *metrics {
@@ -26,8 +27,12 @@ func newMetrics(reg *prometheus.Registry, loc *Location) *metrics {
 			Namespace: "edgeproxy", Name: "registers_total",
 			Help: "REGISTER requests answered by the registrar, by status code.",
 		}, []string{"code"}),
+		sendFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "edgeproxy", Name: "send_failures_total",
+			Help: "Responses the proxy could not send, by why (too_large: over what UDP carries; transport; transaction_ended).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.requests, m.registers,
+	reg.MustRegister(m.requests, m.registers, m.sendFailures,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "edgeproxy", Name: "bindings",
 			Help: "Live registered contacts in the location service.",

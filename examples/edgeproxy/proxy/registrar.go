@@ -116,9 +116,7 @@ func (p *Proxy) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(http.TimeFormat)))
-	if err := tx.Respond(res); err != nil {
-		p.log.Debug("REGISTER response failed", "err", err)
-	}
+	p.send(tx, res)
 }
 
 // hasOptionTag reports whether a Supported/Require-style header lists tag.
