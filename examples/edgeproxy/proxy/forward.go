@@ -56,7 +56,7 @@ func (p *Proxy) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 // dialog-forming requests), send on a client transaction, and relay every
 // response upstream with our Via removed.
 func (p *Proxy) onRequest(req *sip.Request, tx sip.ServerTransaction) {
-	method := string(req.Method)
+	method := methodLabel(req.Method)
 	if mf := req.MaxForwards(); mf != nil && mf.Val() <= 1 {
 		p.mt.requests.WithLabelValues(method, "483").Inc()
 		p.respond(req, tx, 483, "Too Many Hops")

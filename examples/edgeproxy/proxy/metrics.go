@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -57,4 +59,16 @@ func (p *Proxy) serveMetrics(ctx context.Context) error {
 		return nil
 	})
 	return nil
+}
+
+// methodLabel is a request's method as a metric label: the methods SIP
+// defines, else "other" — a peer choosing method names must not create
+// metric series.
+func methodLabel(m sip.RequestMethod) string {
+	switch m {
+	case sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.OPTIONS, sip.REGISTER, sip.SUBSCRIBE,
+		sip.NOTIFY, sip.REFER, sip.UPDATE, sip.INFO, sip.MESSAGE, sip.PRACK, sip.PUBLISH:
+		return string(m)
+	}
+	return "other"
 }

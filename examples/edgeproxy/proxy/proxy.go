@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -91,15 +92,18 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}()
 
 	var err error
-	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("sipkeep-edgeproxy"), sipgo.WithUserAgentHostname(p.host))
+	sl := SipgoLogger(p.log) // sipgo logs what peers send: see SipgoLogger
+	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("sipkeep-edgeproxy"), sipgo.WithUserAgentHostname(p.host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sl)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sl)))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo user agent: %w", err)
 	}
-	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log))
+	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(sl))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo server: %w", err)
 	}
-	p.cli, err = sipgo.NewClient(p.ua, sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(p.log))
+	p.cli, err = sipgo.NewClient(p.ua, sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(sl))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo client: %w", err)
 	}
