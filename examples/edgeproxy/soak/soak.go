@@ -62,15 +62,15 @@ type Result struct {
 	// NotGranted 200s carried no keep value; FailedOpen is the host's
 	// count of plugin calls that failed open (sipkeep_calls_total with
 	// outcome failed_open or disabled), which must explain them.
-	NotGranted, FailedOpen int64
-	KeepalivesSent, KeepalivesOK    int64
-	KeepalivesFailed                int64
-	FlowsUp                         int64
-	Swaps                           []string // "good: ok (120ms)", ...
-	WrongSwaps                      int
-	Samples                         []Sample
-	FinalBindings                   float64
-	Findings                        []string
+	NotGranted, FailedOpen       int64
+	KeepalivesSent, KeepalivesOK int64
+	KeepalivesFailed             int64
+	FlowsUp                      int64
+	Swaps                        []string // "good: ok (120ms)", ...
+	WrongSwaps                   int
+	Samples                      []Sample
+	FinalBindings                float64
+	Findings                     []string
 }
 
 // OK reports whether the run found nothing wrong.

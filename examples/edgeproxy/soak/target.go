@@ -210,4 +210,3 @@ func (t *binProxy) Close() error {
 		return errors.New("edgeproxy ignored SIGTERM for 10 s; killed")
 	}
 }
-

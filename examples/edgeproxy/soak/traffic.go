@@ -33,9 +33,9 @@ type counters struct {
 	// the host sends when the plugin call failed open (an overrun
 	// deadline, a trap): the message passes unchanged. Not wrong, but it
 	// must be explained by the host's failed_open calls.
-	notGranted atomic.Int64
-	kaSent, kaAnswered, kaFailed    atomic.Int64
-	flowsUp                         atomic.Int64
+	notGranted                   atomic.Int64
+	kaSent, kaAnswered, kaFailed atomic.Int64
+	flowsUp                      atomic.Int64
 
 	mu       sync.Mutex
 	findings []string // the first few failures, described
