@@ -30,7 +30,7 @@ deps:
 	fi
 	$(GO) mod download
 
-test: deps plugin test-wasm
+test: deps check plugin test-wasm
 	$(GO) vet ./...
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
 
