@@ -49,6 +49,7 @@ type Proxy struct {
 
 	udp     net.PacketConn
 	tcp     net.Listener
+	sec     secure // TLS, WS, WSS (secure.go)
 	httpSrv *http.Server
 	httpLn  net.Listener
 
@@ -86,6 +87,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 			p.Close()
 		}
 	}()
+	if err := p.bindSecure(); err != nil {
+		return nil, err
+	}
 
 	var err error
 	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("sipkeep-edgeproxy"), sipgo.WithUserAgentHostname(p.host))
@@ -127,6 +131,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	if p.tcp != nil {
 		p.serve(func() error { return p.ad.ServeTCP(p.srv, p.tcp) })
 	}
+	p.serveSecure()
 	if cfg.Metrics != "" {
 		if err := p.serveMetrics(sctx); err != nil {
 			return nil, err
@@ -134,7 +139,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}
 	ok = true
 	p.log.Info("edge proxy listening", "addr", net.JoinHostPort(p.host, strconv.Itoa(p.port)),
-		"transports", cfg.Transports, "record_route", cfg.RecordRoute, "sipkeep", cfg.sipkeep(), "native_plugin", cfg.NativePlugin)
+		"transports", cfg.Transports, "ports", p.sec.ports, "record_route", cfg.RecordRoute, "sipkeep", cfg.sipkeep(), "native_plugin", cfg.NativePlugin)
 	return p, nil
 }
 
@@ -265,6 +270,7 @@ func (p *Proxy) Close() error {
 		if p.tcp != nil {
 			p.tcp.Close()
 		}
+		p.closeSecure()
 		if p.ad != nil {
 			p.ad.Close()
 		}
