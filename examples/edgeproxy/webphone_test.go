@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -45,13 +46,42 @@ type wsProxy struct {
 func runWSProxy(t *testing.T, extra ...string) *wsProxy {
 	t.Helper()
 	cert, key := selfSigned(t)
-	wsPort, wssPort, tlsPort := testnet.FreePort(t), testnet.FreePort(t), testnet.FreePort(t)
-	args := append([]string{"--wasm", testwasm.Path(t), "--watch=false",
-		"--ws-listen", fmt.Sprintf("127.0.0.1:%d", wsPort), "--wss-listen", fmt.Sprintf("127.0.0.1:%d", wssPort),
-		"--tls-listen", fmt.Sprintf("127.0.0.1:%d", tlsPort), "--tls-cert", cert, "--tls-key", key,
-		"--webphone", webphoneDir()}, extra...)
-	p, sip, _ := runBinary(t, buildBinary(t), args...)
-	return &wsProxy{ws: fmt.Sprintf("ws://127.0.0.1:%d/", wsPort), wss: fmt.Sprintf("wss://127.0.0.1:%d/", wssPort), sip: sip, cert: cert, proc: p}
+	bin := buildBinary(t)
+	// Free ports are only free until someone binds them: on a busy machine
+	// a port can be taken between FreePort and the proxy's bind. Retry then.
+	for attempt := 0; ; attempt++ {
+		ports := map[int]bool{}
+		port := func() int {
+			for {
+				if p := testnet.FreePort(t); !ports[p] {
+					ports[p] = true
+					return p
+				}
+			}
+		}
+		sipPort, metricsPort, wsPort, wssPort, tlsPort := port(), port(), port(), port(), port()
+		sip := fmt.Sprintf("127.0.0.1:%d", sipPort)
+		metrics := fmt.Sprintf("127.0.0.1:%d", metricsPort)
+		args := append([]string{"--listen", sip, "--metrics", metrics, "--wasm", testwasm.Path(t), "--watch=false",
+			"--ws-listen", fmt.Sprintf("127.0.0.1:%d", wsPort), "--wss-listen", fmt.Sprintf("127.0.0.1:%d", wssPort),
+			"--tls-listen", fmt.Sprintf("127.0.0.1:%d", tlsPort), "--tls-cert", cert, "--tls-key", key,
+			"--webphone", webphoneDir()}, extra...)
+		p := start(t, t.TempDir(), bin, args...)
+		for ready := false; !ready; {
+			if _, err := testnet.Scrape(context.Background(), metrics); err == nil {
+				return &wsProxy{ws: fmt.Sprintf("ws://127.0.0.1:%d/", wsPort), wss: fmt.Sprintf("wss://127.0.0.1:%d/", wssPort), sip: sip, cert: cert, proc: p}
+			}
+			select {
+			case <-p.done:
+				if attempt < 3 && strings.Contains(p.out.String(), "address already in use") {
+					ready = true // retry with other ports
+					continue
+				}
+				t.Fatalf("edgeproxy exited: %v\n%s", p.err, p.out.String())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
 }
 
 // node runs a script of examples/webphone/test and decodes its RESULT line.

@@ -134,6 +134,9 @@ async function sipjsAnswer() {
       invite = inv.request;
       inv.stateChange.addListener((s) => s === SessionState.Terminated && ended());
       inv.progress();
+      // Ring a little before answering: the caller's scenario expects the
+      // 180 before the 200, and back to back they can cross in the proxy.
+      await new Promise((r) => setTimeout(r, 300));
       await inv.accept();
     },
   };
