@@ -273,3 +273,125 @@ func TestK1_EdgeProxyServesTLS(t *testing.T) {
 		t.Fatalf("TLS ping: got %q err %v, want CRLF", pong, err)
 	}
 }
+
+// W6: bad input over WebSocket. Each case on its own connection, next to a
+// healthy registered client: the proxy does not crash, the bad connection
+// is closed (with the close code saying why) and its flow forgotten, the
+// healthy one keeps working. A fragmented message is legal (RFC 6455 §5.4)
+// and is reassembled.
+func TestW6_BadWebSocketInput(t *testing.T) {
+	p := startProxy(t, withSecure(t))
+	good := dialWS(t, p, "WS")
+	good.send(good.register("good", true))
+	if res := good.response(); !strings.HasPrefix(res, "SIP/2.0 200") {
+		t.Fatalf("healthy client: %q", firstLine(res))
+	}
+	reg := (&wsClient{transport: "WS"}).register("frag", true)
+	cases := []struct {
+		name      string
+		write     func(c net.Conn) error
+		wantClose string // close code; "" = the connection stays and answers
+	}{
+		{"non-SIP text", func(c net.Conn) error { return wsutil.WriteClientText(c, []byte("hello, is this SIP?")) }, "1003"},
+		{"binary garbage", func(c net.Conn) error { return wsutil.WriteClientBinary(c, []byte{0, 1, 2, 3, 0xff}) }, "1003"},
+		{"1 MB frame", func(c net.Conn) error {
+			return ws.WriteFrame(c, ws.MaskFrame(ws.NewTextFrame(bytes.Repeat([]byte("A"), 1<<20))))
+		}, "1009"},
+		{"unmasked client frame", func(c net.Conn) error { return ws.WriteFrame(c, ws.NewTextFrame([]byte(reg))) }, "1002"},
+		{"fragmented REGISTER", func(c net.Conn) error {
+			third := len(reg) / 3
+			for i, part := range []struct {
+				op  ws.OpCode
+				b   string
+				fin bool
+			}{{ws.OpText, reg[:third], false}, {ws.OpContinuation, reg[third : 2*third], false}, {ws.OpContinuation, reg[2*third:], true}} {
+				if err := ws.WriteFrame(c, ws.MaskFrame(ws.NewFrame(part.op, part.fin, []byte(part.b)))); err != nil {
+					return fmt.Errorf("fragment %d: %w", i, err)
+				}
+			}
+			return nil
+		}, ""},
+		{"abrupt close", func(c net.Conn) error { return c.(*net.TCPConn).SetLinger(0) }, "abrupt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialWS(t, p, "WS")
+			if err := tc.write(c.c); err != nil {
+				t.Fatal(err)
+			}
+			switch tc.wantClose {
+			case "":
+				res := c.response()
+				if ok, v := keepOf(topVia(res)); !strings.HasPrefix(res, "SIP/2.0 200") || !ok || v != "30" {
+					t.Fatalf("fragmented REGISTER: %q, Via %q", firstLine(res), topVia(res))
+				}
+			case "abrupt":
+				c.send(c.register("gone", true))
+				c.response()
+				c.c.Close() // RST: no close frame
+				waitUntil(t, "the abruptly closed flow's binding dropped", func() bool {
+					return len(p.Location().Lookup("sip:gone@127.0.0.1")) == 0
+				})
+			default:
+				code, op, err := c.next(5 * time.Second)
+				if op != ws.OpClose || code != tc.wantClose {
+					t.Fatalf("got %q op %v err %v, want close %s", code, op, err, tc.wantClose)
+				}
+				if _, _, err := c.next(5 * time.Second); err == nil {
+					t.Fatal("connection still open after the close frame")
+				}
+			}
+			// The healthy client is unaffected.
+			good.send("\r\n\r\n")
+			if m, _, err := good.next(5 * time.Second); err != nil || m != "\r\n" {
+				t.Fatalf("healthy client after %s: %q %v", tc.name, m, err)
+			}
+		})
+	}
+}
+
+// W4: dead-flow detection on a WebSocket flow. A client granted keep=1 that
+// then sends nothing is reported dead after the multiple (2 × 1 s here) and
+// its binding dropped; a client that keeps pinging keeps its binding.
+func TestW4_SilentWebSocketFlowReportedDead(t *testing.T) {
+	p := startProxy(t, withSecure(t), func(c *proxy.Config) {
+		c.Keep.Seconds, c.Keep.FloorSeconds, c.Keep.DeadFlowMultiple = 1, 1, 2
+	})
+	silent, alive := dialWS(t, p, "WSS"), dialWS(t, p, "WSS")
+	silent.send(silent.register("silent", true))
+	alive.send(alive.register("alive", true))
+	for _, c := range []*wsClient{silent, alive} {
+		if ok, v := keepOf(topVia(c.response())); !ok || v != "1" {
+			t.Fatalf("want keep=1, got %v %q", ok, v)
+		}
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+				wsutil.WriteClientText(alive.c, []byte("\r\n\r\n"))
+			}
+		}
+	}()
+	waitUntil(t, "the silent WSS flow reported dead", func() bool {
+		s, _ := p.KeepStats()
+		return s.FlowsDead >= 1 && len(p.Location().Lookup("sip:silent@127.0.0.1")) == 0
+	})
+	if len(p.Location().Lookup("sip:alive@127.0.0.1")) == 0 {
+		t.Fatal("the pinging client lost its binding too")
+	}
+}
+
+// waitUntil polls cond (work done, not a timing assertion) for up to 20 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
