@@ -152,7 +152,7 @@ func WithWatch(interval time.Duration) Option { return func(o *options) { o.watc
 func WithoutTimers() Option { return func(o *options) { o.noTimers = true } }
 
 // WithoutInterrupt disables the loop instrumentation that lets the watchdog
-// stop a runaway guest (see interrupt.go). For measurements only: a guest
+// stop a runaway guest (host/internal/interrupt). For measurements only: a guest
 // stuck in a loop then holds its caller forever.
 func WithoutInterrupt() Option { return func(o *options) { o.interruptOff = true } }
 
