@@ -4,7 +4,7 @@ export GOFLAGS ?= -buildvcs=false
 BUILD := build
 WASM := $(BUILD)/sipkeep.wasm
 # Debian packages the tests drive as real peers (installed idempotently by `make deps`).
-DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client
+DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client chromium nodejs
 
 .PHONY: all plugin test test-wasm soak-wasm deps conformance bench icount run generate pgo clean
 all: plugin
@@ -30,7 +30,7 @@ deps:
 	fi
 	$(GO) mod download
 
-test: deps plugin test-wasm
+test: deps plugin test-wasm webphone-deps
 	$(GO) vet ./...
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
 
