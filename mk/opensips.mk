@@ -37,12 +37,14 @@ opensips: opensips-check-src
 	for m in $(OPENSIPS_MODULES); do install -m 644 $(OPENSIPS_SRC)/modules/$$m/$$m.so $(OPENSIPS_PREFIX)/modules/; done
 
 # The module, compiled with the tree's own flags (a module whose flags differ
-# from the core's is refused at load time), plus the plugin service library.
-opensips-module: opensips-check-src plugin capi-service
-	@mkdir -p $(OPENSIPS_PREFIX)/modules
+# from the core's is refused at load time), plus the plugin service library
+# (libsipkeep.so, loaded only by the module's service process) and the plugin.
+opensips-module: opensips-check-src plugin capi
+	@mkdir -p $(OPENSIPS_PREFIX)/modules $(OPENSIPS_PREFIX)/lib
 	$(MAKE) -C hostadapters/opensips/module OPENSIPS_SRC=$(abspath $(OPENSIPS_SRC)) \
 		OUT=$(OPENSIPS_PREFIX)/modules/sipkeep.so
-	install -m 644 $(WASM) $(OPENSIPS_PREFIX)/sipkeep.wasm
+	install -m 644 $(WASM) $(OPENSIPS_PREFIX)/lib/sipkeep.wasm
+	install -m 755 $(CAPI_LIB) $(OPENSIPS_PREFIX)/lib/libsipkeep.so
 
 opensips-test: opensips opensips-module
 	SIPKEEP_WASM=$(abspath $(WASM)) SIPKEEP_OPENSIPS=$(OPENSIPS_PREFIX) \

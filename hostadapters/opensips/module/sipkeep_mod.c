@@ -120,6 +120,8 @@ struct module_exports exports = {
 	0           /* reload confirm */
 };
 
+static str sk_evi_name = str_init("E_SIPKEEP_FLOW_FAILED");
+
 static int mod_init(void)
 {
 	static char sock[108];
@@ -147,7 +149,10 @@ static int mod_init(void)
 	memset(&sk_fast, 0, sizeof sk_fast);
 	sk_fast.sender = sk_sender;
 	skc_fast_cfg_methods(&sk_fast, sk_methods);
-	sk_evi_flow_failed = evi_publish_event(str_init("E_SIPKEEP_FLOW_FAILED"));
+	/* an event_route for it has published it already */
+	sk_evi_flow_failed = evi_get_id(&sk_evi_name);
+	if (sk_evi_flow_failed == EVI_ERROR)
+		sk_evi_flow_failed = evi_publish_event(sk_evi_name);
 	if (sk_evi_flow_failed == EVI_ERROR) {
 		LM_ERR("cannot publish E_SIPKEEP_FLOW_FAILED\n");
 		return -1;

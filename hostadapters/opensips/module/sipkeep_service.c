@@ -208,6 +208,17 @@ static void sk_locals(char *out, int cap)
 	}
 }
 
+/* The Go host's log lines, through OpenSIPS's log. */
+static void sk_log(void *ctx, int level, const char *line)
+{
+	switch (level) {
+	case SKC_LOG_ERROR: LM_ERR("%s\n", line); break;
+	case SKC_LOG_WARN: LM_WARN("%s\n", line); break;
+	case SKC_LOG_INFO: LM_INFO("%s\n", line); break;
+	default: LM_DBG("%s\n", line);
+	}
+}
+
 void sk_service_proc(int rank)
 {
 	static const skc_executor ex = {
@@ -216,6 +227,7 @@ void sk_service_proc(int rank)
 		.send_ping = sk_send_ping,
 		.pong_seen = sk_pong_seen,
 		.on_action = sk_on_action,
+		.log = sk_log,
 	};
 	char locals[2048], err[512];
 	skc_service *s;
