@@ -144,6 +144,17 @@ static int mod_init(void)
 		LM_ERR("socket path %s is too long for a Unix socket\n", sk_socket);
 		return -1;
 	}
+	if (strstr(sk_policy, "dead_flow") == NULL) {
+		/* OpenSIPS answers the peers' keep-alives before any module sees
+		 * them (the TCP reader's CRLF pong, the stun module), so the plugin
+		 * cannot watch them arrive: no dead-flow reports unless asked. */
+		static char pol[4096];
+		if (snprintf(pol, sizeof pol, "dead_flow_disabled=true;%s", sk_policy) >= (int)sizeof pol) {
+			LM_ERR("policy too long\n");
+			return -1;
+		}
+		sk_policy = pol;
+	}
 	if (sk_timeout_ms <= 0)
 		sk_timeout_ms = 100;
 	memset(&sk_fast, 0, sizeof sk_fast);
