@@ -76,11 +76,11 @@ type options struct {
 }
 
 type cfgData struct {
-	Port                          int
-	Dir, ModDir, Library, Module  string
-	Policy, Options, Upstream     string
-	Workers, LogLevel             int
-	Sipkeep                       bool
+	Port                         int
+	Dir, ModDir, Library, Module string
+	Policy, Options, Upstream    string
+	Workers, LogLevel            int
+	Sipkeep                      bool
 }
 
 // start renders testdata/opensips.cfg, checks it (opensips -C) and runs
