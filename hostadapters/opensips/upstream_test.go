@@ -27,6 +27,7 @@ type upstream struct {
 	mu       sync.Mutex
 	requests []string
 	stuns    []stunSeen
+	pings    []stunSeen // CRLF pings on streams
 }
 
 type stunSeen struct {
@@ -97,6 +98,9 @@ func (u *upstream) serveTCP() {
 				// CRLF pings: answer with a pong unless quiet.
 				if b, err := rd.Peek(4); err == nil && string(b) == "\r\n\r\n" {
 					rd.Discard(4)
+					u.mu.Lock()
+					u.pings = append(u.pings, stunSeen{time.Now(), c.RemoteAddr().String()})
+					u.mu.Unlock()
 					if !u.quiet.Load() {
 						c.Write([]byte("\r\n"))
 					}
@@ -160,4 +164,10 @@ func (u *upstream) stunsSeen() []stunSeen {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return append([]stunSeen(nil), u.stuns...)
+}
+
+func (u *upstream) pingsSeen() []stunSeen {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]stunSeen(nil), u.pings...)
 }
