@@ -158,6 +158,7 @@ func (s *osips) stop(t testing.TB) {
 		<-done
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL) // children that outlived the main process (they should not)
+	s.cmd = nil
 	if t.Failed() {
 		t.Logf("opensips log (tail):\n%s", s.tail(80))
 	}
