@@ -171,15 +171,32 @@ int skc_call(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len
 	return roundtrip(c, &h, msg, len, out);
 }
 
+static void set_timeout(int fd, int ms)
+{
+	struct timeval tv;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 int skc_control(skc_client *c, uint8_t op, const char *arg, skc_reply *out)
 {
 	skc_req h;
+	int rc;
 	uint32_t len = arg ? (uint32_t)strlen(arg) : 0;
 	memset(&h, 0, sizeof(h));
 	h.op = op;
 	if (len > SKC_MAX_MESSAGE)
 		return -1;
-	return roundtrip(c, &h, (const uint8_t *)arg, len, out);
+	c->retry_at_ms = 0; /* an operator's command tries at once */
+	if (!connect_service(c))
+		return 0;
+	/* A reload compiles a module: far longer than a message's bound. */
+	set_timeout(c->fd, SKC_CONTROL_TIMEOUT_MS);
+	rc = roundtrip(c, &h, (const uint8_t *)arg, len, out);
+	if (c->fd >= 0)
+		set_timeout(c->fd, c->timeout_ms);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- fast path */

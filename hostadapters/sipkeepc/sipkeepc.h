@@ -166,7 +166,9 @@ typedef struct skc_reply {
 int skc_call(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out);
 
 /* skc_control sends a control op (RELOAD, STATS, FLOWS, POLICY) with a text
- * argument; same returns as skc_call (text in out->text). */
+ * argument and waits up to SKC_CONTROL_TIMEOUT_MS (a reload compiles a
+ * module); same returns as skc_call (text in out->text). */
+#define SKC_CONTROL_TIMEOUT_MS 60000
 int skc_control(skc_client *c, uint8_t op, const char *arg, skc_reply *out);
 
 /* skc_unready_once returns 1 the first time it is called after the client
