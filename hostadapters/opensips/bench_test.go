@@ -25,18 +25,24 @@ func BenchmarkOpenSIPSRegister(b *testing.B) {
 		runSipp(b, s, sippRun{Calls: 300, Limit: 50}) // warm every worker
 	}
 	var rp, rs []float64
+	var cpu [2]cpuUse
 	b.ResetTimer()
 	for i := 0; i < rounds; i++ {
-		for _, c := range []struct {
+		for j, c := range []struct {
 			s     *osips
 			rates *[]float64
 			check bool
 		}{{plain, &rp, false}, {sk, &rs, true}} {
+			before := c.s.cpu()
 			took := runSipp(b, c.s, sippRun{Calls: calls, Limit: 100, CheckKeep: c.check})
+			cpu[j].add(c.s.cpu().minus(before))
 			*c.rates = append(*c.rates, float64(calls)/took.Seconds())
 		}
 	}
 	b.StopTimer()
+	n := float64(calls * rounds)
+	b.Logf("CPU per REGISTER: plain %.0f µs; sipkeep %.0f µs (workers and the rest %.0f µs, plugin service %.0f µs)",
+		cpu[0].total()/n, cpu[1].total()/n, cpu[1].other/n, cpu[1].service/n)
 	mp, ms := median(rp), median(rs)
 	b.ReportMetric(mp, "plain-reg/s")
 	b.ReportMetric(ms, "sipkeep-reg/s")
@@ -103,4 +109,34 @@ func rates(v []float64) string {
 		p = append(p, fmt.Sprintf("%.0f", r))
 	}
 	return strings.Join(p, "/")
+}
+
+// cpuUse is CPU time in µs of OpenSIPS's processes: the plugin service
+// (the one multi-threaded process: it runs Go) and all the others.
+type cpuUse struct{ service, other float64 }
+
+func (c *cpuUse) add(d cpuUse)         { c.service += d.service; c.other += d.other }
+func (c cpuUse) minus(d cpuUse) cpuUse { return cpuUse{c.service - d.service, c.other - d.other} }
+func (c cpuUse) total() float64        { return c.service + c.other }
+
+func (s *osips) cpu() cpuUse {
+	var u cpuUse
+	for _, pid := range s.pids() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		f := strings.Fields(string(b[i+2:]))
+		// fields after ")": state(0) ... utime(11) stime(12) ... num_threads(17)
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		us := (ut + st) * 1e6 / 100 // USER_HZ
+		if th, _ := strconv.Atoi(f[17]); th > 1 {
+			u.service += us
+		} else {
+			u.other += us
+		}
+	}
+	return u
 }

@@ -39,7 +39,6 @@ stat_var *sk_st_crossed, *sk_st_edited, *sk_st_failed_open, *sk_st_stun_sent,
 	*sk_st_pings_sent, *sk_st_flows_failed, *sk_st_stun_answered;
 
 skc_client *sk_client;
-#define SK_CONTROL_TIMEOUT_MS 60000
 static pid_t sk_client_pid;
 skc_fast_cfg sk_fast;
 
@@ -200,21 +199,14 @@ static void mod_destroy(void)
 		skc_client_close(sk_client);
 }
 
-/* sk_control runs a control op on the service and returns its text. MI
- * commands get a client of their own with a long timeout: a hot swap
- * compiles the new module before it answers. */
+/* sk_control runs a control op on the service and returns its text (the
+ * core waits longer for these: a hot swap compiles before it answers). */
 static int sk_control(uint8_t op, const char *arg, skc_reply *r)
 {
-	static skc_client *c;
-	static pid_t owner;
-	pid_t pid = getpid();
+	skc_client *c = sk_get_client();
 
-	if (c == NULL && (c = malloc(sizeof *c)) == NULL)
+	if (c == NULL)
 		return -1;
-	if (owner != pid) {
-		skc_client_init(c, sk_socket, SK_CONTROL_TIMEOUT_MS);
-		owner = pid;
-	}
 	return skc_control(c, op, arg, r);
 }
 
