@@ -3,8 +3,9 @@ GO ?= go
 export GOFLAGS ?= -buildvcs=false
 BUILD := build
 WASM := $(BUILD)/sipkeep.wasm
-# Debian packages the tests drive as real peers (installed idempotently by `make deps`).
-DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client
+# Debian packages the tests drive as real peers, and bison and flex for `make
+# opensips` (an OpenSIPS built from source), installed idempotently by `make deps`.
+DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client bison flex
 
 .PHONY: all plugin test test-wasm soak-wasm deps conformance bench icount run generate pgo clean
 all: plugin
