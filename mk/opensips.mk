@@ -13,7 +13,7 @@
 # The core build takes ~13 minutes on 2 cores the first time; the modules ~1.
 # Without OPENSIPS_SRC the tests look for an install under build/opensips/
 # and skip, saying why, when there is none.
-.PHONY: opensips opensips-module opensips-test opensips-bench
+.PHONY: opensips opensips-module opensips-test opensips-bench opensips-check-src
 
 OPENSIPS_SRC ?=
 OPENSIPS_JOBS ?= 2
@@ -21,8 +21,6 @@ OPENSIPS_JOBS ?= 2
 OPENSIPS_MODULES := sl tm rr maxfwd textops sipmsgops signaling registrar usrloc mi_fifo event_routing
 OPENSIPS_VERSION = $(shell sed -n 's/^VERSION_\(MAJOR\|MINOR\|SUBMINOR\) *= *\([0-9]*\).*/\2/p' $(OPENSIPS_SRC)/Makefile.defs | paste -sd.)
 OPENSIPS_PREFIX = $(abspath $(BUILD)/opensips/$(OPENSIPS_VERSION))
-SIPKEEP_OSIPS_SRC := $(wildcard hostadapters/opensips/module/*.c hostadapters/opensips/module/*.h \
-	hostadapters/sipkeepc/*.c hostadapters/sipkeepc/*.h)
 
 opensips-check-src:
 	@[ -n "$(OPENSIPS_SRC)" ] && [ -f "$(OPENSIPS_SRC)/Makefile.defs" ] || \
