@@ -74,18 +74,19 @@ static const stat_export_t stats[] = {
 	{0, 0, 0}
 };
 
+/* Designated initializers: OpenSIPS 4 added fields (aliases) to mi_export_t. */
 static const mi_export_t mi_cmds[] = {
-	{"sipkeep_reload", "hot-swaps the plugin (optionally from another file); "
-		"a module that does not load is refused and the old one keeps serving", 0, 0, {
+	{.name = "sipkeep_reload", .help = "hot-swaps the plugin (optionally from another file); "
+		"a module that does not load is refused and the old one keeps serving", .recipes = {
 		{mi_reload, {0}},
 		{mi_reload_path, {"module", 0}},
 		{EMPTY_MI_RECIPE}}
 	},
-	{"sipkeep_stats", "sipkeep counters and the plugin generation", 0, 0, {
+	{.name = "sipkeep_stats", .help = "sipkeep counters and the plugin generation", .recipes = {
 		{mi_stats, {0}},
 		{EMPTY_MI_RECIPE}}
 	},
-	{"sipkeep_flows", "the flows the plugin keeps a record for", 0, 0, {
+	{.name = "sipkeep_flows", .help = "the flows the plugin keeps a record for", .recipes = {
 		{mi_flows, {0}},
 		{EMPTY_MI_RECIPE}}
 	},
