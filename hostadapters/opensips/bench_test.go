@@ -17,7 +17,7 @@ import (
 // alternate (plain, sipkeep, plain, ...) so that both see the same machine.
 // reg/s are the medians; ratio is sipkeep/plain.
 func BenchmarkOpenSIPSRegister(b *testing.B) {
-	const calls, rounds = 4000, 3
+	const calls, rounds = 3000, 5
 	needSipp(b)
 	plain := start(b, options{Plain: true})
 	sk := start(b, options{})
