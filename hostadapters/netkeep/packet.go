@@ -7,6 +7,7 @@ import (
 
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/host"
+	"github.com/sipkeep/sipkeep/internal/stunresp"
 )
 
 // PacketConn is a UDP SIP socket under sipkeep. ReadFrom returns SIP
@@ -62,11 +63,11 @@ func (p *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
-func (p *PacketConn) onSTUN(d []byte, h stunHeader, addr net.Addr) {
+func (p *PacketConn) onSTUN(d []byte, h stunresp.Header, addr net.Addr) {
 	f := p.flow(addr)
 	switch {
-	case h.isReq && h.bind:
-		res, err := bindingResponse(d, h, f.Remote, p.local)
+	case h.BindingRequest():
+		res, err := bindingResponse(d, f.Remote, p.local)
 		if err != nil {
 			p.k.log.Debug("sipkeep: bad STUN binding request", "flow", flowString(f), "err", err)
 			return
@@ -77,8 +78,8 @@ func (p *PacketConn) onSTUN(d []byte, h stunHeader, addr net.Addr) {
 		}
 		p.k.cnt.stunServed.Add(1)
 		p.k.handle(abi.KindSTUN, abi.DirIn, f, d)
-	case h.isReq || h.indication():
-		p.k.log.Debug("sipkeep: STUN request or indication ignored", "flow", flowString(f), "type", h.typ)
+	case h.Class() == stunresp.ClassRequest || h.Class() == stunresp.ClassIndication:
+		p.k.log.Debug("sipkeep: STUN request or indication ignored", "flow", flowString(f), "type", h.Type)
 	default: // success or error response: ours to match
 		p.k.cnt.stunIn.Add(1)
 		p.k.handle(abi.KindSTUN, abi.DirIn, f, d)
