@@ -3,6 +3,7 @@ package netkeep
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
@@ -205,7 +206,10 @@ func (c *Conn) fail(err error) {
 		c.k.cnt.timeouts.Add(1)
 	}
 	c.k.log.Debug("sipkeep: stream closed", "flow", flowString(c.flow), "err", err)
-	c.rerr = err
+	// The reader learns why, and that netkeep closed the stream (sipgo then
+	// logs it as a closed connection, at debug: a peer cannot fill the
+	// error log by opening bad streams; Stats counts them).
+	c.rerr = fmt.Errorf("%w; %w", err, net.ErrClosed)
 	c.rfr.release()
 	_ = c.Close()
 }

@@ -107,8 +107,11 @@ func TestFoldedHeaderAttackClosedAtLimit(t *testing.T) {
 		t.Fatalf("reader error %v", err)
 	}
 	s := <-conns
-	if s.rfr.store != nil {
-		t.Fatalf("closed stream still holds %d bytes", cap(s.rfr.store))
+	s.rmu.Lock()
+	held := cap(s.rfr.store)
+	s.rmu.Unlock()
+	if held != 0 {
+		t.Fatalf("closed stream still holds %d bytes", held)
 	}
 	if k.Stats().FramingErrors != 1 {
 		t.Fatalf("stats %+v", k.Stats())
