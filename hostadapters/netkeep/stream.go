@@ -34,6 +34,7 @@ type Conn struct {
 	cur      framed   // the message being returned
 	rerr     error    // sticky error, returned once the messages are drained
 	msgStart time.Time
+	msgSeq   int          // rfr.done when msgStart was set
 	readIdle atomic.Int64 // the reader's last deadline as a duration; re-armed after keep-alives
 
 	dlMu        sync.Mutex // deadlines: the application's and netkeep's
@@ -131,9 +132,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if keepalive {
 			c.rearmReadDeadline()
 		}
+		// The message timeout runs from when a message is first seen
+		// partial: a new one (the last completed, the next begun in the
+		// same read) restarts it.
 		if c.rfr.inMessage() {
-			if c.msgStart.IsZero() {
-				c.msgStart = time.Now()
+			if c.msgStart.IsZero() || c.msgSeq != c.rfr.done {
+				c.msgStart, c.msgSeq = time.Now(), c.rfr.done
 			}
 		} else {
 			c.msgStart = time.Time{}

@@ -196,3 +196,30 @@ func TestIdleStreamClosed(t *testing.T) {
 		}
 	})
 }
+
+// The message timeout bounds one message, not a busy stream: messages that
+// keep arriving with each read ending inside the next one never trip it.
+func TestMessageTimeoutPerMessageOnBusyStream(t *testing.T) {
+	_, h, c, _, errc := limitServer(t, WithLimits(Limits{MessageTimeout: 300 * time.Millisecond}))
+	msg := sipRequest("OPTIONS", "")
+	pending := ""
+	for i := range 12 { // 1.2 s: every write completes one message and starts the next
+		part := pending + msg[:len(msg)/2]
+		if i == 0 {
+			part = msg[:len(msg)/2]
+		}
+		if _, err := c.Write([]byte(part)); err != nil {
+			t.Fatal(err)
+		}
+		pending = msg[len(msg)/2:]
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("busy stream closed: %v", err)
+	default:
+	}
+	if n := h.count(abi.KindSIPRequest, abi.DirIn); n != 11 {
+		t.Fatalf("%d messages", n)
+	}
+}
