@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/sipkeep/sipkeep/examples/edgeproxy/proxy"
 )
 
@@ -69,6 +71,9 @@ Flags:
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// The parts of sipgo that log through its package default, under the
+	// same level and without raw payloads (must precede any sipgo use).
+	sip.SetDefaultLogger(proxy.SipgoLogger(log))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
