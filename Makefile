@@ -12,8 +12,8 @@ all: plugin
 # The plugin: standard Go, a wasip1 reactor module. The scanner is compiled
 # without bounds checks, like its wasm assembly: fuzzed natively with them
 # against a reference scanner, and every edit it leads to is checked by the
-# host (RATIONALE.md, "What a call costs"). internal/testwasm builds with the
-# same flags.
+# host (RATIONALE.md, "The scanner is compiled without bounds checks in the
+# guest"). internal/testwasm builds with the same flags.
 PLUGIN_GCFLAGS := github.com/sipkeep/sipkeep/plugin/internal/sipscan=-B
 plugin: $(WASM)
 $(WASM): $(shell find plugin abi -name '*.go' -o -name '*.s' -o -name '*.h' 2>/dev/null) plugin/default.pgo go.mod go.sum Makefile

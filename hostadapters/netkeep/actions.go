@@ -47,6 +47,7 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 			}
 		}
 	case abi.ActFlowDead:
+		k.setKeepFlow(f, false) // the idle timeout governs the stream again
 		k.cnt.dead.Add(1)
 		log.Info("sipkeep: flow dead (no keep-alives)", "reason", a.Reason.String())
 		k.emit(f, a, at)
@@ -54,8 +55,28 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 		k.cnt.answered.Add(1)
 		log.Debug("sipkeep: keep-alive answered")
 		k.emit(f, a, at)
+	case abi.ActKeepaliveStarted, abi.ActReceiveStarted:
+		k.setKeepFlow(f, true)
+		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
+		k.emit(f, a, at)
+	case abi.ActKeepaliveStopped:
+		k.setKeepFlow(f, false)
+		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
+		k.emit(f, a, at)
 	default:
 		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
 		k.emit(f, a, at)
+	}
+}
+
+// setKeepFlow marks a stream as carrying keep-alives (or no longer): such a
+// stream is exempt from Limits.IdleTimeout, its keep-alive failure detection
+// governs it.
+func (k *Keeper) setKeepFlow(f host.Flow, on bool) {
+	if !f.Transport.Stream() {
+		return
+	}
+	if c := k.streamFor(f); c != nil && c.keepFlow.Swap(on) && !on {
+		c.wakeReader() // its read may wait with no idle deadline
 	}
 }
