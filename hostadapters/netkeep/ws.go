@@ -81,12 +81,8 @@ func (k *Keeper) WrapWSConn(c net.Conn, t abi.Transport, client bool) *WSConn {
 // Flow is the connection's flow key.
 func (c *WSConn) Flow() host.Flow { return c.flow }
 
-func (c *WSConn) limit() int {
-	if c.k.maxMessage <= 0 {
-		return 256 << 10
-	}
-	return c.k.maxMessage
-}
+// limit bounds a WebSocket message as Limits.Message bounds a stream message.
+func (c *WSConn) limit() int { return c.k.lim.Message }
 
 // Read returns the handshake bytes, then one text frame per SIP message.
 func (c *WSConn) Read(p []byte) (int, error) {
@@ -220,7 +216,7 @@ func (c *WSConn) onMessage(m []byte) error {
 		c.k.handle(abi.KindPong, abi.DirIn, c.flow, crlf)
 		return nil
 	}
-	if err := checkSIPMessage(m, c.limit()); err != nil {
+	if err := checkSIPMessage(m, c.k.lim); err != nil {
 		return &wsError{wsCloseUnsupported, err.Error()}
 	}
 	c.k.cnt.sipIn.Add(1)
@@ -451,32 +447,34 @@ func (r *wsRegistry) remove(k *Keeper, c *WSConn) {
 	}
 }
 
-// checkSIPMessage is the check a WebSocket message gets before the SIP
-// parser sees it, the same bounds a stream message gets from the framer: a
-// start line that is a request or a status line, the end of the headers,
-// and a Content-Length (optional over WebSocket, RFC 7118 §5) that matches
-// the body when present.
-func checkSIPMessage(m []byte, limit int) error {
-	if len(m) > limit {
-		return fmt.Errorf("message of %d bytes exceeds %d", len(m), limit)
+// checkSIPMessage gives a WebSocket message the checks a stream message
+// gets, by the same framer and Limits: start line, header lines, folds,
+// sizes, Content-Length. The message boundary is the WebSocket message's
+// (RFC 7118 §5), so Content-Length may be absent (the body is then the
+// rest), but when present it must match the body.
+func checkSIPMessage(m []byte, lim Limits) error {
+	fr := newFramer(lim, false, false)
+	fr.feed(m)
+	it, msg, err := fr.next(false, false)
+	if err != nil {
+		return fmt.Errorf("not a SIP message: %w", err)
 	}
-	eol := bytes.Index(m, crlf)
-	if eol < 0 {
-		return errors.New("not a SIP message: no line end")
+	if it != itemMessage {
+		return errors.New("not a whole SIP message (Content-Length beyond the payload, or no end of headers)")
 	}
-	line := m[:eol]
-	if !bytes.HasPrefix(line, []byte("SIP/2.0 ")) && !bytes.HasSuffix(line, []byte(" SIP/2.0")) {
-		return errors.New("not a SIP message: bad start line")
-	}
-	end := bytes.Index(m, crlfcrlf)
-	if end < 0 {
-		return errors.New("not a SIP message: no end of headers")
-	}
-	cl, ok, bad := contentLength(m[:end+4], limit)
-	if bad || (ok && cl != len(m)-end-4) {
-		return errors.New("Content-Length does not match the body")
+	if len(msg) < len(m) && hasContentLength(m) {
+		return errors.New("Content-Length shorter than the body")
 	}
 	return nil
+}
+
+func hasContentLength(m []byte) bool {
+	found := false
+	eachHeader(m, func(name, _ []byte) bool {
+		found = bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("l"))
+		return !found
+	})
+	return found
 }
 
 // sendWSPing carries out send-ping on a WebSocket flow: CRLFCRLF in a text
