@@ -274,12 +274,12 @@ func TestK1_EdgeProxyServesTLS(t *testing.T) {
 	}
 }
 
-// W6: bad input over WebSocket. Each case on its own connection, next to a
+// W5: bad input over WebSocket. Each case on its own connection, next to a
 // healthy registered client: the proxy does not crash, the bad connection
 // is closed (with the close code saying why) and its flow forgotten, the
 // healthy one keeps working. A fragmented message is legal (RFC 6455 §5.4)
 // and is reassembled.
-func TestW6_BadWebSocketInput(t *testing.T) {
+func TestW5_BadWebSocketInput(t *testing.T) {
 	p := startProxy(t, withSecure(t))
 	good := dialWS(t, p, "WS")
 	good.send(good.register("good", true))
