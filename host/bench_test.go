@@ -23,8 +23,8 @@ func BenchmarkCall(b *testing.B) {
 		opts []Option
 	}{
 		{"wasm", []Option{WithModuleFile(testwasm.Path(b))}},
-		{"wasm-uninstrumented", []Option{WithModuleFile(testwasm.Path(b)), WithoutInterrupt()}},
-		{"wasm-as-built", []Option{WithModuleFile(testwasm.Path(b)), WithoutDirectJumps()}},
+		{"wasm-uninstrumented", []Option{WithModuleFile(testwasm.Path(b)), withoutInterrupt()}},
+		{"wasm-as-built", []Option{WithModuleFile(testwasm.Path(b)), withoutDirectJumps()}},
 		{"native", []Option{WithNativeGuest(nativeKeep)}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -81,7 +81,6 @@ func (k *Keeper) WrapWSConn(c net.Conn, t abi.Transport, client bool) *WSConn {
 // Flow is the connection's flow key.
 func (c *WSConn) Flow() host.Flow { return c.flow }
 
-// limit bounds a WebSocket message as Limits.Message bounds a stream message.
 func (c *WSConn) limit() int { return c.k.lim.Message }
 
 // Read returns the handshake bytes, then one text frame per SIP message.
@@ -245,7 +244,32 @@ func (c *WSConn) fail(err error) {
 	}
 	c.k.log.Info("sipkeep: WebSocket flow closed on bad input", "flow", flowString(c.flow), "err", err)
 	c.sendClose(code, reason)
+	c.linger()
 	c.rerr = err
+}
+
+// Bounds on reading what a peer still sends after our close frame.
+const (
+	wsLingerTime  = time.Second
+	wsLingerBytes = 2 << 20
+)
+
+// linger reads and discards what the peer still sends after a close frame,
+// for a bounded time and byte count (RFC 6455 §7.1.1: the server closes the
+// TCP connection after the closing handshake). Closing a socket with unread
+// bytes makes the kernel reset the connection, and the reset can destroy our
+// close frame before the peer reads it.
+func (c *WSConn) linger() {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(wsLingerTime)); err != nil {
+		return
+	}
+	for left := wsLingerBytes; left > 0; {
+		n, err := c.Conn.Read(c.rbuf)
+		left -= n
+		if err != nil {
+			return
+		}
+	}
 }
 
 // Write frames what the application writes; each SIP message in a whole
@@ -447,34 +471,23 @@ func (r *wsRegistry) remove(k *Keeper, c *WSConn) {
 	}
 }
 
-// checkSIPMessage gives a WebSocket message the checks a stream message
-// gets, by the same framer and Limits: start line, header lines, folds,
-// sizes, Content-Length. The message boundary is the WebSocket message's
-// (RFC 7118 §5), so Content-Length may be absent (the body is then the
-// rest), but when present it must match the body.
+// checkSIPMessage is the check a WebSocket message gets before the SIP
+// parser sees it: the header checks and limits a UDP datagram gets (one
+// authority on what a message is), and a Content-Length (optional over
+// WebSocket, RFC 7118 §5) that matches the body exactly when present, since
+// a WebSocket message carries exactly one SIP message.
 func checkSIPMessage(m []byte, lim Limits) error {
-	fr := newFramer(lim, false, false)
-	fr.feed(m)
-	it, msg, err := fr.next(false, false)
-	if err != nil {
-		return fmt.Errorf("not a SIP message: %w", err)
+	if len(m) > lim.Message {
+		return fmt.Errorf("%w: message of %d bytes exceeds %d", ErrFraming, len(m), lim.Message)
 	}
-	if it != itemMessage {
-		return errors.New("not a whole SIP message (Content-Length beyond the payload, or no end of headers)")
+	n, ferr := checkDatagram(m, lim)
+	if ferr != nil {
+		return ferr
 	}
-	if len(msg) < len(m) && hasContentLength(m) {
-		return errors.New("Content-Length shorter than the body")
+	if n != len(m) {
+		return fmt.Errorf("%w: Content-Length does not match the body", ErrFraming)
 	}
 	return nil
-}
-
-func hasContentLength(m []byte) bool {
-	found := false
-	eachHeader(m, func(name, _ []byte) bool {
-		found = bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("l"))
-		return !found
-	})
-	return found
 }
 
 // sendWSPing carries out send-ping on a WebSocket flow: CRLFCRLF in a text

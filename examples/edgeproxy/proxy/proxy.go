@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -46,6 +47,9 @@ type Proxy struct {
 	host    string // advertised host
 	port    int    // listen port (UDP and TCP)
 	domains map[string]bool
+	// anyDomain: no Domains configured, the registrar serves every domain
+	// and keys AORs by user alone (Config.Domains).
+	anyDomain bool
 
 	udp     net.PacketConn
 	tcp     net.Listener
@@ -70,7 +74,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("edgeproxy config: %w", err)
 	}
-	p := &Proxy{cfg: cfg, log: slog.Default(), reg: prometheus.NewRegistry(), loc: NewLocation()}
+	p := &Proxy{cfg: cfg, log: slog.Default(), reg: prometheus.NewRegistry(), loc: NewLocation(KeyByUser(len(cfg.Domains) == 0))}
 	for _, o := range opts {
 		o(p)
 	}
@@ -92,15 +96,18 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}
 
 	var err error
-	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("sipkeep-edgeproxy"), sipgo.WithUserAgentHostname(p.host))
+	sl := SipgoLogger(p.log) // sipgo logs what peers send: see SipgoLogger
+	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("sipkeep-edgeproxy"), sipgo.WithUserAgentHostname(p.host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sl)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sl)))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo user agent: %w", err)
 	}
-	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log))
+	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(sl))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo server: %w", err)
 	}
-	p.cli, err = sipgo.NewClient(p.ua, sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(p.log))
+	p.cli, err = sipgo.NewClient(p.ua, sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(sl))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo client: %w", err)
 	}
@@ -191,6 +198,7 @@ func (p *Proxy) bind() error {
 	for _, d := range p.cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
 	}
+	p.anyDomain = len(p.cfg.Domains) == 0
 	return nil
 }
 

@@ -66,10 +66,11 @@ func (p *Proxy) route(req *sip.Request) (target, error) {
 	if b, ok := p.loc.ByContact(req.Recipient); ok {
 		return flowTarget(b, nil), nil
 	}
-	if p.isLocalDomain(req.Recipient) {
-		if req.Recipient.User == "" {
-			return target{}, errNotFound
-		}
+	// Without configured domains every domain's AORs are ours
+	// (Config.Domains); a URI with another port than ours names a server
+	// to send to (a Contact), not an address-of-record.
+	local := p.isLocalDomain(req.Recipient)
+	if req.Recipient.User != "" && (local || p.anyDomain && req.Recipient.Port == 0) {
 		bs := p.loc.Lookup(AOR(req.Recipient))
 		for _, b := range bs {
 			if p.flowAlive(b.Flow) {
@@ -80,6 +81,8 @@ func (p *Proxy) route(req *sip.Request) (target, error) {
 		if len(bs) > 0 {
 			return target{}, errUnavailable
 		}
+	}
+	if local {
 		return target{}, errNotFound
 	}
 	return p.uriTarget(req.Recipient, req), nil
