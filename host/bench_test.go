@@ -23,8 +23,8 @@ func BenchmarkCall(b *testing.B) {
 		opts []Option
 	}{
 		{"wasm", []Option{WithModuleFile(testwasm.Path(b))}},
-		{"wasm-uninstrumented", []Option{WithModuleFile(testwasm.Path(b)), WithoutInterrupt()}},
-		{"wasm-as-built", []Option{WithModuleFile(testwasm.Path(b)), WithoutDirectJumps()}},
+		{"wasm-uninstrumented", []Option{WithModuleFile(testwasm.Path(b)), withoutInterrupt()}},
+		{"wasm-as-built", []Option{WithModuleFile(testwasm.Path(b)), withoutDirectJumps()}},
 		{"native", []Option{WithNativeGuest(nativeKeep)}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
@@ -253,7 +253,7 @@ func BenchmarkTimerFire(b *testing.B) {
 	h.tim = nil // stopped: Close must not stop it again
 }
 
-// The scheduler benchmark: 1M idle flows, each with a 110-byte
+// BenchmarkTimers1M is the scheduler at scale: 1M idle flows, each with a 110-byte
 // record and a pending timer, and 33,333 deadlines/s coming due (1M flows
 // with a 30 s keep-alive). Reported: bytes/flow and overhead-B/flow (host
 // memory per flow, all of it and less the record), and the CPU the process

@@ -9,7 +9,7 @@ import (
 // does and returns the messages, the keep-alive bytes consumed, the pings
 // (each of which the stream answers with exactly one pong) and what is left.
 func runFramer(data, splits []byte) (msgs [][]byte, consumed []byte, pings int, rest []byte, err error) {
-	f := framer{max: 4096}
+	f := newFramer(Limits{Message: 4096}, true, true)
 	for len(data) > 0 {
 		n := len(data)
 		if len(splits) > 0 {
@@ -21,7 +21,7 @@ func runFramer(data, splits []byte) (msgs [][]byte, consumed []byte, pings int, 
 		for {
 			it, msg, ferr := f.next(false, false)
 			if ferr != nil {
-				return msgs, consumed, pings, append(f.buf, data...), ferr
+				return msgs, consumed, pings, append(f.store[f.r:f.w:f.w], data...), ferr
 			}
 			if it == itemNone {
 				break
@@ -38,7 +38,7 @@ func runFramer(data, splits []byte) (msgs [][]byte, consumed []byte, pings int, 
 			}
 		}
 	}
-	return msgs, consumed, pings, f.buf, nil
+	return msgs, consumed, pings, f.store[f.r:f.w], nil
 }
 
 // FuzzFramer: the framer never panics, never loses or invents bytes (what it

@@ -48,9 +48,18 @@ func (p *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			p.k.cnt.strayUDPCRLF.Add(1)
 			continue
 		}
+		// The stream framer's header checks, so that the plugin and the
+		// SIP stack read the same message; a datagram is cut after its
+		// Content-Length (RFC 3261 §18.3).
+		m, ferr := checkDatagram(d, p.k.lim)
+		if ferr != nil {
+			p.k.cnt.datagramsRejected.Add(1)
+			p.k.log.Debug("sipkeep: datagram dropped", "flow", flowString(p.flow(addr)), "err", ferr)
+			continue
+		}
 		p.k.cnt.sipIn.Add(1)
-		p.k.handle(sipKind(d), abi.DirIn, p.flow(addr), d)
-		return n, addr, nil
+		p.k.handle(sipKind(d), abi.DirIn, p.flow(addr), d[:m])
+		return m, addr, nil
 	}
 }
 

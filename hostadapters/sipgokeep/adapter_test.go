@@ -22,6 +22,7 @@ import (
 // Adapter.
 type rig struct {
 	ua  *sipgo.UserAgent
+	srv *sipgo.Server
 	cli *sipgo.Client
 	ad  *sipgokeep.Adapter
 	udp net.PacketConn
@@ -36,7 +37,7 @@ func newRig(t *testing.T, opts ...sipgokeep.Option) *rig {
 	}
 	srv, _ := sipgo.NewServer(ua)
 	cli, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	r := &rig{ua: ua, cli: cli, ad: sipgokeep.New(ua, opts...)}
+	r := &rig{ua: ua, srv: srv, cli: cli, ad: sipgokeep.New(ua, opts...)}
 	r.udp, err = net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

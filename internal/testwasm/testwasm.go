@@ -47,7 +47,8 @@ func Build(tb testing.TB, pkg string) string {
 // PluginGCFlags are the compiler flags the plugin is built with, here and
 // in the Makefile (TestMakefileBuildsLikeTests keeps the two equal): the
 // scanner is compiled without bounds checks in the guest, like its wasm
-// assembly (RATIONALE.md, "What a call costs").
+// assembly (RATIONALE.md, "The scanner is compiled without bounds checks
+// in the guest").
 const PluginGCFlags = "github.com/sipkeep/sipkeep/plugin/internal/sipscan=-B"
 
 func build(pkg, name string) (string, error) {
