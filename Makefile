@@ -32,7 +32,7 @@ deps:
 	fi
 	$(GO) mod download
 
-test: deps check plugin test-wasm webphone-deps
+test: deps check plugin test-wasm webphone-deps test-purego
 	$(GO) vet ./...
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
 
