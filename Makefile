@@ -33,7 +33,6 @@ deps:
 	$(GO) mod download
 
 test: deps check plugin test-wasm webphone-deps test-purego
-	$(GO) vet ./...
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
 
 # The scanner's own tests inside wasm, on wazero: its hot loop has a wasm
