@@ -4,8 +4,9 @@
 //
 // ABI.md in this directory is the prose specification; this package is its
 // executable form. Both sides import it: the guest to decode inputs and encode
-// outputs without allocating, the host to do the reverse. It imports nothing
-// beyond the standard library so it compiles for GOOS=wasip1 unchanged.
+// outputs without allocating, the host to do the reverse. It imports only the
+// standard library and internal/asciifold (which imports only bytes), so it
+// compiles for GOOS=wasip1 unchanged; TestImportsStayPortable holds it there.
 package abi
 
 // Version is the ABI version marker the guest exports: major<<16 | minor.
@@ -169,25 +170,8 @@ const (
 	FlagLocalReply uint16 = 1 << 1
 )
 
-// Layout of the input buffer. All integers are little-endian.
-//
-//	off size field
-//	  0   1  Kind
-//	  1   1  Direction
-//	  2   1  Transport
-//	  3   1  Role
-//	  4   2  flags (FlagInRouteSet, FlagLocalReply)
-//	  6   2  record length R (bytes of the flow record that follow the header)
-//	  8   4  message length M (bytes of the message that follow the record)
-//	 12   4  reserved, zero
-//	 16   8  now: Unix time in milliseconds (the host's clock; the guest reads no clock)
-//	 24   8  random: 64 fresh random bits for this call (the guest has no other source)
-//	 32   8  flow id: the host's handle for the flow, echoed in actions
-//	 40  20  remote address: 16-byte IPv6 (IPv4 as ::ffff:a.b.c.d), 2-byte port, 2 zero
-//	 60  20  local address, same encoding
-//	 80   R  flow record (opaque to the host; R may be 0: no record yet)
-//	80+R  M  message: SIP headers (the host may omit the body), or a STUN message,
-//	         or the CRLFCRLF/CRLF bytes
+// Layout of the input buffer: ABI.md, "Input". The offsets below are the
+// ones its table gives; TestABIMarkdownInputLayout holds the two together.
 const (
 	InputHeaderSize = 80
 
@@ -219,23 +203,8 @@ const (
 	MinOutputCapacity = 16 * 1024
 )
 
-// Layout of the output buffer.
-//
-//	off size field
-//	  0   2  Reason: why the plugin did (or did not) act; informative
-//	  2   2  flags (OutRecordChanged, OutRecordDelete)
-//	  4   2  edit count E
-//	  6   2  action count A
-//	  8   2  record length R (valid when OutRecordChanged)
-//	 10   2  text length T (replacement bytes referenced by edits)
-//	 12   4  reserved, zero
-//	 16   8  next deadline: Unix ms at which the host must call on_timer for this
-//	         flow; 0 = no timer needed
-//	 24   8  reserved, zero
-//	 32  E*EditSize    edits, sorted by Start, non-overlapping
-//	 ..  A*ActionSize  actions, in the order to carry them out
-//	 ..  T  text area
-//	 ..  R  the updated flow record
+// Layout of the output buffer: ABI.md, "Output"; TestABIMarkdownOutputLayout
+// holds the two together.
 const (
 	OutputHeaderSize = 32
 

@@ -30,18 +30,10 @@ func (o EditOp) String() string {
 	return "unknown-edit"
 }
 
-// Edit is one change to the message.
-//
-//	off size field
-//	  0   1  Op
-//	  1   1  Via: index of the Via value, 0 = topmost, counting values across
-//	         header lines and comma lists in message order
-//	  2   2  reserved
-//	  4   4  Value (EditSetKeep: the keep value in seconds)
-//	  8   4  Start: byte offset in the message
-//	 12   4  End: byte offset, >= Start
-//	 16   4  text offset into the output's text area
-//	 20   4  text length
+// Edit is one change to the message. Its encoding (EditSize bytes, PutEdit)
+// is ABI.md's "Edits" table; TestABIMarkdownEditLayout holds the two
+// together. Via is the index of the Via value, 0 = topmost, counting values
+// across header lines and comma lists in message order.
 type Edit struct {
 	Op      EditOp
 	Via     uint8
@@ -107,19 +99,9 @@ func (k ActionKind) String() string {
 	return "unknown-action"
 }
 
-// Action is one thing for the host to do.
-//
-//	off size field
-//	  0   1  Kind
-//	  1   1  reserved
-//	  2   2  Reason (for failed/stopped/dead)
-//	  4   2  Attempt (ActSendSTUN: 1..7)
-//	  6   2  reserved
-//	  8   4  Value (see the kind)
-//	 12   4  reserved
-//	 16   8  flow id (from the input)
-//	 24  12  STUN transaction id (ActSendSTUN, ActKeepaliveAnswered on UDP)
-//	 36   4  reserved
+// Action is one thing for the host to do. Its encoding (ActionSize bytes,
+// PutAction) is ABI.md's "Actions" table; TestABIMarkdownActionLayout holds
+// the two together.
 type Action struct {
 	Kind    ActionKind
 	Reason  Reason

@@ -122,6 +122,19 @@ func (h *Host) enter(ctx context.Context, ev *Event, rec []byte, exp export) (*g
 		in.dead = true
 		return h.failCall(g, in, exp, fail(CauseBadOutput, err))
 	}
+	if len(in.out.EditList) > 0 {
+		fp := h.fast.Load()
+		own := ev.Kind == abi.KindSIPRequest && ev.Dir == abi.DirOut
+		if eerr := checkEdits(ev.Message, own, &in.out, fp.bounds); eerr != nil {
+			// The instance is sound (its output decoded); the result is not.
+			h.met.refused(eerr.Reason)
+			if g.warnedEdit.CompareAndSwap(false, true) {
+				h.log.Warn("sipkeep host: plugin result refused for its edits; message passed unchanged (logged once per generation, counted in sipkeep_refused_results_total)",
+					"generation", g.info.Number, "err", eerr)
+			}
+			return h.failCall(g, in, exp, fail(CauseBadEdit, eerr))
+		}
+	}
 	h.met.callOutcome(exp, outcomeOK)
 	return g, in, &in.out, nil
 }

@@ -33,7 +33,11 @@ func newWasmControl(in *instance) (*wasmControl, error) {
 		describe:  m.ExportedFunction("control_describe"),
 		stat:      m.ExportedFunction("control_stats"),
 	}
-	v, err := m.ExportedFunction("control_api_version").Call(context.Background())
+	var v []uint64
+	err := in.step(context.Background(), "control_api_version", func(ctx context.Context) (err error) {
+		v, err = m.ExportedFunction("control_api_version").Call(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("export control_api_version: call: %w", err)
 	}
@@ -52,19 +56,23 @@ type vtReply[T any] interface {
 	UnmarshalVT([]byte) error
 }
 
-// typedCall runs one go-plugin RPC on c's instance; any failure kills the
-// instance. Control calls are bounded by fuel (loop iterations), not by the
-// wall-clock watchdog: they allocate and may meet a guest GC, and on a busy
-// machine a legitimate Configure at load time can take longer than a
-// hot-path call's deadline, while a runaway one still runs out of fuel.
+// typedCall runs one go-plugin RPC on c's instance as one guest step:
+// bounded by the init timeout, not the call timeout (the RPCs allocate and
+// may meet a guest GC, and on a busy machine a legitimate Configure at load
+// time can take longer than a hot-path call's deadline). Any failure kills
+// the instance.
 func typedCall[R any, PR vtReply[R]](ctx context.Context, c *wasmControl, fn api.Function, req vtMessage) (*R, error) {
 	in := c.in
-	in.refuel()
-	rep, err := typedCallRaw[R, PR](ctx, c, fn, req)
+	var rep *R
+	err := in.step(ctx, fn.Definition().Name(), func(ctx context.Context) (err error) {
+		rep, err = typedCallRaw[R, PR](ctx, c, fn, req)
+		return err
+	})
 	if err != nil {
 		in.dead = true
+		return nil, err
 	}
-	return rep, err
+	return rep, nil
 }
 
 func typedCallRaw[R any, PR vtReply[R]](ctx context.Context, c *wasmControl, fn api.Function, req vtMessage) (*R, error) {

@@ -28,6 +28,7 @@ const (
 	CauseBadInput    = "bad_input"   // the event cannot be encoded (too large, bad kind)
 	CauseInstantiate = "instantiate" // a replacement instance failed to start
 	CauseCanceled    = "canceled"    // the caller's context ended while waiting for an instance
+	CauseBadEdit     = "bad_edit"    // an edit's bytes are not what its op writes (Err is an *EditError)
 )
 
 // CallError is Result.Err for a failed call.

@@ -35,7 +35,7 @@ func TestLoadRefused(t *testing.T) {
 		})
 	}
 	_, err := New(context.Background(), WithModuleBytes([]byte("not wasm")), WithLogger(quietLogger()))
-	if err == nil || !strings.Contains(err.Error(), "compile") {
+	if err == nil || !strings.Contains(err.Error(), "not a wasm module") {
 		t.Fatalf("garbage bytes: %v", err)
 	}
 }
@@ -75,12 +75,11 @@ func TestTrapFailsOpen(t *testing.T) {
 	}
 }
 
+// Three calls that never return by themselves end as timeouts (the
+// watchdog's work; brokenCall checks the cause), without a timed
+// assertion: the fixture's build and the machine's load set the duration.
 func TestLoopIsInterrupted(t *testing.T) {
-	start := time.Now()
 	brokenCall(t, "loop", reqEvent(flowN(1), registerMsg), CauseTimeout, WithCallTimeout(30*time.Millisecond))
-	if d := time.Since(start); d > 15*time.Second { // generous: -race slows instantiation
-		t.Fatalf("three interrupted calls took %v", d)
-	}
 }
 
 func TestMemoryHogDies(t *testing.T) {

@@ -9,15 +9,31 @@ import (
 	"github.com/sipkeep/sipkeep/internal/asciifold"
 )
 
-// fastPolicy is what the fast path needs from the policy in force.
-type fastPolicy struct {
-	senderMethods [][]byte // upper case; nil when the sender role is disabled
-}
-
+// The plugin's own defaults for what the policy leaves unset (plugin/keep's
+// DefaultMethods, DefaultFloorSeconds, DefaultCeilingSeconds: the host does
+// not import the plugin; TestFastPathDefaultsArePlugins ties them).
 var defaultSenderMethods = []string{"REGISTER", "INVITE", "SUBSCRIBE", "REFER", "UPDATE"}
 
+const (
+	defaultFloorSeconds   = 10
+	defaultCeilingSeconds = 3600
+)
+
+// fastPolicy is what the host itself needs from the policy in force: the
+// fast path's methods, and the keep bounds edits are checked against.
+type fastPolicy struct {
+	senderMethods [][]byte // upper case; nil when the sender role is disabled
+	bounds        keepBounds
+}
+
 func newFastPolicy(p *proto.Policy) *fastPolicy {
-	fp := &fastPolicy{}
+	fp := &fastPolicy{bounds: keepBounds{floor: p.GetFloorSeconds(), ceiling: p.GetCeilingSeconds()}}
+	if fp.bounds.floor == 0 {
+		fp.bounds.floor = defaultFloorSeconds
+	}
+	if fp.bounds.ceiling == 0 {
+		fp.bounds.ceiling = defaultCeilingSeconds
+	}
 	if p.GetSenderDisabled() {
 		return fp
 	}

@@ -28,7 +28,12 @@ type Host struct {
 
 	gen atomic.Pointer[generation]
 
-	// swapMu serialises swaps, reloads and Configure.
+	// loadSem lets one candidate module load at a time (compile,
+	// instantiate, configure, prewarm: bounded, but long). It is not swapMu,
+	// so a slow candidate never holds up Close, History or the watcher.
+	loadSem chan struct{}
+	// swapMu guards publication: the current generation, its source, the
+	// history. It is never held across a guest step of a candidate.
 	swapMu  sync.Mutex
 	src     source // the source of the current generation, for Reload
 	history []SwapRecord
@@ -42,7 +47,7 @@ type Host struct {
 	polVerNow atomic.Uint64
 	fast      atomic.Pointer[fastPolicy]
 
-	fuelPerCall int64 // loop iterations a call may run (internal/interrupt)
+	fuelPerCall int64 // loop iterations a call may run (internal/wasminterrupt)
 
 	// closed is set (under bgMu) by Close; bgMu orders it with bg.Add, so
 	// no background goroutine starts once Close waits for them (spawn).
@@ -88,7 +93,10 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	h := &Host{opt: o, stopCh: make(chan struct{}), fuelPerCall: int64(o.callTimeout)}
+	if o.initTimeout == 0 {
+		o.initTimeout = max(time.Second, o.callTimeout)
+	}
+	h := &Host{opt: o, stopCh: make(chan struct{}), loadSem: make(chan struct{}, 1), fuelPerCall: int64(o.callTimeout)}
 	h.log = o.logger
 	if h.log == nil {
 		h.log = slog.Default()
@@ -129,8 +137,8 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 	h.polVerNow.Store(1)
 	h.fast.Store(newFastPolicy(h.pol))
 	h.met = newMetrics(h, o.registerer)
-	h.dog = newWatchdog(o.callTimeout, func(in *instance) {
-		h.log.Warn("sipkeep host: interrupting a call that overran its deadline", "generation", in.g.info.Number, "timeout", o.callTimeout)
+	h.dog = newWatchdog(o.callTimeout, func(in *instance, limit time.Duration) {
+		h.log.Warn("sipkeep host: interrupting a guest step that overran its deadline", "generation", in.g.info.Number, "timeout", limit)
 	})
 	h.spawn(h.dog.run)
 
@@ -231,6 +239,14 @@ func (h *Host) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+	}
+	// Wait for a candidate being loaded (bounded: every guest step of it
+	// is): the compilation cache it compiles with is closed below. loadSem
+	// stays taken, so nothing loads after Close.
+	select {
+	case h.loadSem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("sipkeep host: close: a module is still loading: %w", ctx.Err())
 	}
 	h.swapMu.Lock()
 	g := h.gen.Swap(nil)

@@ -40,7 +40,7 @@ type instance struct {
 	fns   [numExports]api.Function
 	stack [1]uint64
 	facts moduleFacts
-	fuel  api.MutableGlobal // the instrumented loops' fuel (internal/interrupt); nil if not instrumented
+	fuel  api.MutableGlobal // the instrumented loops' fuel (internal/wasminterrupt); nil if not instrumented
 	errw  *lineLogger       // the guest's stderr: tells an out-of-memory death from a panic
 
 	// native
@@ -54,6 +54,9 @@ type instance struct {
 	// start is the monotonic time (ns since hostEpoch) at which the call in
 	// flight began, 0 when idle, -1 once the watchdog interrupted it.
 	start atomic.Int64
+	// limit is the deadline of the step in flight in ns; 0 means the call
+	// timeout (hot-path calls never touch it).
+	limit atomic.Int64
 	dead  bool
 }
 
@@ -73,28 +76,20 @@ func (g *generation) newInstance(ctx context.Context) (*instance, error) {
 		}
 	} else {
 		in.errw = newLineLogger(g.h.log, g.info.Number, "stderr")
+		// No start function runs inside InstantiateModule (and a module
+		// with a wasm start section is refused at load): _initialize is
+		// called below as a guest step, under the watchdog and the fuel,
+		// once the fuel global can be reached.
 		cfg := wazero.NewModuleConfig().
 			WithName(""). // anonymous: one CompiledModule instantiates many times
-			WithStartFunctions(abi.ExportInitialize).
+			WithStartFunctions().
 			WithStdout(newLineLogger(g.h.log, g.info.Number, "stdout")).
 			WithStderr(in.errw)
-		release := holdGC() // _initialize runs in wasm: see gchold.go
 		mod, err := g.runtime.InstantiateModule(ctx, g.compiled, cfg)
-		release()
 		if err != nil {
 			return nil, fmt.Errorf("instantiate: %w", err)
 		}
 		in.mod = mod
-		g.h.dog.add(in) // from here on, every call on it (facts, configure) is watched
-		facts, err := readFacts(ctx, mod)
-		if err != nil {
-			in.close(ctx)
-			return nil, err
-		}
-		in.facts = facts
-		for e := export(0); e < numExports; e++ {
-			in.fns[e] = mod.ExportedFunction(exportNames[e])
-		}
 		if g.fuelGlobal != "" {
 			gl, ok := mod.ExportedGlobal(g.fuelGlobal).(api.MutableGlobal)
 			if !ok {
@@ -102,6 +97,34 @@ func (g *generation) newInstance(ctx context.Context) (*instance, error) {
 				return nil, fmt.Errorf("instrumented fuel global %q is missing", g.fuelGlobal)
 			}
 			in.fuel = gl
+		}
+		g.h.dog.add(in) // from here on, every guest step on it is watched
+		if g.h.opt.gcHoldOff {
+			err = in.step(ctx, abi.ExportInitialize, in.initialize)
+		} else {
+			// _initialize runs long in wasm: see gchold.go. The hold's
+			// bound is past the step's, so the GC never restarts while
+			// the step may still be running.
+			release := holdGC(2 * g.h.opt.initTimeout)
+			err = in.step(ctx, abi.ExportInitialize, in.initialize)
+			release()
+		}
+		if err != nil {
+			in.close(ctx)
+			return nil, fmt.Errorf("instantiate: %w", err)
+		}
+		var facts moduleFacts
+		err = in.step(ctx, "markers", func(ctx context.Context) (err error) {
+			facts, err = readFacts(ctx, mod)
+			return err
+		})
+		if err != nil {
+			in.close(ctx)
+			return nil, err
+		}
+		in.facts = facts
+		for e := export(0); e < numExports; e++ {
+			in.fns[e] = mod.ExportedFunction(exportNames[e])
 		}
 		if facts.features.Has(abi.FeatureControlPlane) {
 			c, err := newWasmControl(in)
@@ -215,10 +238,48 @@ func (in *instance) invoke(ctx context.Context, e export, n int) (out []byte, ca
 	return b, "", nil
 }
 
+// initialize runs the module's _initialize export (the Go guest's runtime
+// start and package init).
+func (in *instance) initialize(ctx context.Context) error {
+	fn := in.mod.ExportedFunction(abi.ExportInitialize)
+	if fn == nil {
+		return fmt.Errorf("export %s: missing", abi.ExportInitialize)
+	}
+	_, err := fn.Call(ctx)
+	return err
+}
+
+// step runs one guest step that is not a hot-path call — _initialize, the
+// marker exports, a control-plane call — bounded in wall time by the init
+// timeout through the same watchdog as calls, and in loop iterations by as
+// much fuel. A step that overruns is interrupted and the instance is dead.
+func (in *instance) step(ctx context.Context, what string, f func(context.Context) error) error {
+	limit := in.g.h.opt.initTimeout
+	if in.fuel != nil {
+		in.fuel.Set(uint64(limit)) // one iteration per ns, as refuel
+	}
+	in.limit.Store(int64(limit))
+	in.start.Store(monotonic())
+	err := f(ctx)
+	interrupted := in.start.Swap(0) < 0
+	in.limit.Store(0)
+	switch {
+	case interrupted:
+		in.dead = true
+		return fmt.Errorf("%s overran its %v deadline and was interrupted", what, limit)
+	case err != nil && in.fuel != nil && int64(in.fuel.Get()) <= 0:
+		in.dead = true
+		return fmt.Errorf("%s ran out of fuel (%d loop iterations): %w", what, int64(limit), err)
+	case err != nil:
+		in.dead = true
+	}
+	return err
+}
+
 // refuel gives the call its loop-iteration budget: a bound no legitimate
 // call reaches (one iteration per ns of the call timeout; an instrumented
 // iteration costs more than 1 ns), which stops a runaway loop even when the
-// watchdog cannot run (see internal/interrupt).
+// watchdog cannot run (see internal/wasminterrupt).
 func (in *instance) refuel() {
 	if in.fuel != nil {
 		in.fuel.Set(uint64(in.g.h.fuelPerCall))

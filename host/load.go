@@ -15,7 +15,8 @@ import (
 
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/abi/proto"
-	"github.com/sipkeep/sipkeep/host/internal/interrupt"
+	"github.com/sipkeep/sipkeep/internal/wasmbin"
+	"github.com/sipkeep/sipkeep/internal/wasminterrupt"
 	"github.com/sipkeep/sipkeep/internal/wasmjump"
 )
 
@@ -74,6 +75,7 @@ type generation struct {
 	fuelGlobal string // exported fuel global, "" if not instrumented
 	pool       *pool
 	budget     crashBudget
+	warnedEdit atomic.Bool // a refused result was logged at WARN
 
 	// refs counts calls in flight plus one while the generation is current.
 	refs      atomic.Int64
@@ -187,6 +189,9 @@ func (h *Host) load(ctx context.Context, src source, number uint64) (_ *generati
 // in tens of ms.
 func (g *generation) compile(ctx context.Context, wasm []byte) error {
 	h := g.h
+	if err := refuseStart(wasm); err != nil {
+		return fmt.Errorf("load module: %w", err)
+	}
 	bin := wasm
 	if !h.opt.directJumpsOff {
 		// Before the loop instrumentation: its checks go in front of the
@@ -202,14 +207,14 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 		}
 	}
 	if !h.opt.interruptOff {
-		patched, name, err := interrupt.Instrument(bin)
+		patched, name, err := wasminterrupt.Instrument(bin)
 		if err != nil {
-			// Not fatal: the module still runs, but a runaway loop in it
-			// cannot be stopped. Say so loudly.
-			h.log.Warn("sipkeep host: cannot instrument the module for interruption; runaway calls will not be stopped", "err", err)
-		} else {
-			bin, g.fuelGlobal = patched, name
+			// A module whose loops cannot be bounded could run forever on a
+			// caller's goroutine and, since compiled wasm cannot be
+			// preempted, stop the world at the next GC: refused.
+			return fmt.Errorf("load module: cannot bound its loops, refused: %w", err)
 		}
+		bin, g.fuelGlobal = patched, name
 	}
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(h.opt.memoryPages).
@@ -229,6 +234,23 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 	g.compiled = cm
 	if err := validateExports(cm); err != nil {
 		return fmt.Errorf("load module: %w", err)
+	}
+	return nil
+}
+
+// refuseStart refuses a module with a wasm start function: it would run
+// inside instantiation, before the host can reach the instance's fuel or
+// watch it. The ABI's initialiser is the _initialize export, which the host
+// calls as a bounded step.
+func refuseStart(wasm []byte) error {
+	secs, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return fmt.Errorf("not a wasm module: %w", err)
+	}
+	for _, s := range secs {
+		if s.ID == wasmbin.SecStart {
+			return fmt.Errorf("the module has a start function; the ABI initialises through %s only", abi.ExportInitialize)
+		}
 	}
 	return nil
 }

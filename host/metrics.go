@@ -26,6 +26,7 @@ type metrics struct {
 	edits                        [4]prometheus.Counter // by abi.EditOp; [0] = unknown
 	actions                      [9]prometheus.Counter // by abi.ActionKind; [0] = unknown
 	failures                     *prometheus.CounterVec
+	refusedResults               map[string]prometheus.Counter // by edit refusal reason
 	replacements                 prometheus.Counter
 	swaps                        *prometheus.CounterVec
 	generation                   prometheus.Gauge
@@ -54,6 +55,13 @@ func newMetrics(h *Host, reg prometheus.Registerer) *metrics {
 	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sipkeep_failures_total", Help: "Failed plugin calls and instance starts, by cause (trap, timeout, oom, bad_output, errno, no_instance, bad_input, instantiate, canceled).",
 	}, []string{"cause"})
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipkeep_refused_results_total", Help: "Plugin results refused because an edit's bytes were not what its op writes (the message passed unchanged), by reason.",
+	}, []string{"reason"})
+	m.refusedResults = make(map[string]prometheus.Counter, len(refuseReasons))
+	for _, r := range refuseReasons {
+		m.refusedResults[r] = refused.WithLabelValues(r)
+	}
 	m.replacements = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sipkeep_instance_replacements_total", Help: "Instances discarded after a failure and replaced.",
 	})
@@ -77,7 +85,7 @@ func newMetrics(h *Host, reg prometheus.Registerer) *metrics {
 		}
 		return float64(h.tim.len())
 	})
-	for _, c := range []prometheus.Collector{calls, lat, edits, acts, m.failures, m.replacements, m.swaps, m.generation, m.keepalives, records, timers} {
+	for _, c := range []prometheus.Collector{calls, lat, edits, acts, m.failures, refused, m.replacements, m.swaps, m.generation, m.keepalives, records, timers} {
 		if err := reg.Register(c); err != nil {
 			h.log.Warn("sipkeep host: metric not registered", "err", err)
 		}
@@ -104,6 +112,10 @@ func newMetrics(h *Host, reg prometheus.Registerer) *metrics {
 func (m *metrics) callOutcome(e export, o outcome) { m.calls[e][o].Inc() }
 
 func (m *metrics) failure(cause string) { m.failures.WithLabelValues(cause).Inc() }
+
+func (m *metrics) refused(reason string) {
+	m.refusedResults[reason].Inc() // reason is one of refuseReasons
+}
 
 func (m *metrics) edit(op abi.EditOp) {
 	if int(op) >= len(m.edits) {

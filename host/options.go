@@ -43,8 +43,10 @@ type options struct {
 	registerer     prometheus.Registerer
 	watch          time.Duration
 	noTimers       bool
-	interruptOff   bool
-	directJumpsOff bool
+	initTimeout    time.Duration
+	gcHoldOff      bool
+	interruptOff   bool // measurement only: set by the package's tests
+	directJumpsOff bool // measurement only: set by the package's tests
 }
 
 func defaultOptions() options {
@@ -151,16 +153,27 @@ func WithWatch(interval time.Duration) Option { return func(o *options) { o.watc
 // (Timer or Call with KindNone) at the deadlines Call reports.
 func WithoutTimers() Option { return func(o *options) { o.noTimers = true } }
 
-// WithoutInterrupt disables the loop instrumentation that lets the watchdog
-// stop a runaway guest (see interrupt.go). For measurements only: a guest
-// stuck in a loop then holds its caller forever.
-func WithoutInterrupt() Option { return func(o *options) { o.interruptOff = true } }
+// WithInitTimeout bounds each step of starting an instance — its
+// _initialize, the marker exports, each control-plane call (Configure,
+// Describe) — in wall time, with the same watchdog as calls (default 1 s, or
+// the call timeout if that is longer). A module whose _initialize overruns
+// it is refused and the current one keeps serving. It is longer than the
+// call timeout because a Go guest's runtime start and first Configure
+// allocate and may meet the guest's own GC on a busy machine.
+func WithInitTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.initTimeout = d
+		}
+	}
+}
 
-// WithoutDirectJumps loads the module as Go built it, without the rewrite
-// that makes its jumps direct (internal/wasmjump; RATIONALE.md, "Go's
-// jumps, made direct at load"). For measurements only: the rewrite changes
-// no behaviour.
-func WithoutDirectJumps() Option { return func(o *options) { o.directJumpsOff = true } }
+// WithoutGCHold: never touch the process's GC percent. By default the GC is
+// held off (debug.SetGCPercent(-1)) while an instance starts, for at most the
+// init timeout, and restored to what it was (see gchold.go); a program that
+// tunes its own GC may prefer the short pauses a collection during a swap
+// costs its other goroutines.
+func WithoutGCHold() Option { return func(o *options) { o.gcHoldOff = true } }
 
 func (o *options) resolveCacheDir() string {
 	if o.cacheDirSet {

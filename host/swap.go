@@ -33,9 +33,19 @@ func (h *Host) Reload(ctx context.Context) error {
 	return h.swap(ctx, src, "reload")
 }
 
+// swap loads src as a candidate generation and publishes it. The candidate
+// is compiled, instantiated and configured without swapMu (every guest step
+// of it is bounded: instance.step), one candidate at a time (loadSem); only
+// the publication — a pointer swap and the bookkeeping — takes swapMu.
 func (h *Host) swap(ctx context.Context, src source, reason string) error {
-	h.swapMu.Lock()
-	defer h.swapMu.Unlock()
+	select {
+	case h.loadSem <- struct{}{}:
+	case <-h.stopCh:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("sipkeep host: swap: waiting for the module being loaded: %w", ctx.Err())
+	}
+	defer func() { <-h.loadSem }()
 	if h.closed.Load() {
 		return ErrClosed
 	}
@@ -45,11 +55,7 @@ func (h *Host) swap(ctx context.Context, src source, reason string) error {
 	if old != nil {
 		rec.From = old.info.Number
 	}
-	// Every wasm call of the new generation's preparation (_initialize,
-	// the typed Configure, prewarming) runs with the GC held off: see
-	// gchold.go. The hold ends before the new generation is published.
-	release := holdGC()
-	g, err := h.load(ctx, src, h.nextGen)
+	g, err := h.load(ctx, src, h.nextGen) // nextGen only moves under loadSem
 	if err == nil && old != nil {
 		// Be as ready as the old generation was: a swap must not make the
 		// next callers wait for instantiation.
@@ -59,8 +65,14 @@ func (h *Host) swap(ctx context.Context, src source, reason string) error {
 			g, err = nil, fmt.Errorf("prewarm: %w", perr)
 		}
 	}
-	release()
 	rec.Took = time.Since(start)
+
+	h.swapMu.Lock()
+	defer h.swapMu.Unlock()
+	if err == nil && h.closed.Load() {
+		g.close()
+		return ErrClosed
+	}
 	if err != nil {
 		if len(src.bytes) > 0 {
 			sum := sha256.Sum256(src.bytes)

@@ -20,7 +20,10 @@ import (
 func TestSwapUnderLoad(t *testing.T) {
 	real := readFile(t, testwasm.Path(t))
 	good := readFile(t, fixture(t, "good"))
-	h := newHost(t, WithModuleBytes(good), WithPoolSize(4))
+	// A call timeout far above a call's cost: the test checks that swaps
+	// lose no call, not how fast calls are on a loaded machine (with the
+	// default 100 ms, a descheduled caller times out there).
+	h := newHost(t, WithModuleBytes(good), WithPoolSize(4), WithCallTimeout(5*time.Second))
 	ctx := context.Background()
 
 	// Flows with records (the good fixture stores one for "keep" messages).

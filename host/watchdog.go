@@ -10,9 +10,10 @@ var hostEpoch = time.Now()
 
 func monotonic() int64 { return int64(time.Since(hostEpoch)) + 1 } // never 0: 0 means idle
 
-// watchdog is one goroutine that looks at the start time of every call in
-// flight every few ms and interrupts the ones that overran the call
-// timeout. A call pays two atomic stores for it; nothing per call is
+// watchdog is one goroutine that looks at the start time of every guest
+// step in flight every few ms and interrupts the ones that overran their
+// deadline: the call timeout for hot-path calls, the init timeout for the
+// steps of starting an instance (instance.step). A call pays two atomic stores for it; nothing per call is
 // spawned or allocated (unlike wazero's WithCloseOnContextDone, which starts
 // a goroutine per call and exits to Go at every loop iteration).
 type watchdog struct {
@@ -20,10 +21,10 @@ type watchdog struct {
 	mu      sync.Mutex
 	set     map[*instance]struct{}
 	stop    chan struct{}
-	onFire  func(*instance)
+	onFire  func(*instance, time.Duration)
 }
 
-func newWatchdog(timeout time.Duration, onFire func(*instance)) *watchdog {
+func newWatchdog(timeout time.Duration, onFire func(*instance, time.Duration)) *watchdog {
 	return &watchdog{timeout: timeout, set: make(map[*instance]struct{}), stop: make(chan struct{}), onFire: onFire}
 }
 
@@ -43,7 +44,6 @@ func (w *watchdog) run() {
 	tick := min(max(w.timeout/4, time.Millisecond), 10*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	limit := int64(w.timeout)
 	for {
 		select {
 		case <-w.stop:
@@ -54,11 +54,15 @@ func (w *watchdog) run() {
 		w.mu.Lock()
 		for in := range w.set {
 			s := in.start.Load()
+			limit := in.limit.Load()
+			if limit == 0 {
+				limit = int64(w.timeout)
+			}
 			// The CAS makes the verdict exclusive: either the call ended
 			// first (and keeps its result) or it sees -1 and is discarded.
 			if s > 0 && now-s > limit && in.start.CompareAndSwap(s, -1) {
 				if w.onFire != nil {
-					w.onFire(in)
+					w.onFire(in, time.Duration(limit))
 				}
 				s = -1
 			}

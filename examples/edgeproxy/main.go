@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/sipkeep/sipkeep/examples/edgeproxy/proxy"
 )
 
@@ -69,6 +71,9 @@ Flags:
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// The parts of sipgo that log through its package default, under the
+	// same level and without raw payloads (must precede any sipgo use).
+	sip.SetDefaultLogger(proxy.SipgoLogger(log))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -81,19 +86,34 @@ Flags:
 		log.Info("metrics", "url", "http://"+a+"/metrics")
 	}
 
+	// SIGHUP reloads in the background, one reload at a time, so SIGTERM is
+	// always served at once: a slow module (its load is bounded by the
+	// host, but takes up to its init timeout per instance) never holds up
+	// the stop, and a SIGHUP during a reload is refused, not queued.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	reloading := make(chan struct{}, 1)
 	for {
 		select {
 		case <-ctx.Done():
 			log.Info("stopping")
 			return nil
 		case <-hup:
-			if err := p.Reload(ctx); err != nil {
-				log.Error("reload failed; the old module keeps serving", "err", err)
-			} else {
-				log.Info("plugin reloaded", "generation", p.Generation())
+			select {
+			case reloading <- struct{}{}:
+			default:
+				log.Warn("reload already in progress; SIGHUP refused")
+				continue
 			}
+			log.Info("reloading the plugin")
+			go func() {
+				defer func() { <-reloading }()
+				if err := p.Reload(ctx); err != nil {
+					log.Error("reload failed; the old module keeps serving", "err", err)
+				} else {
+					log.Info("plugin reloaded", "generation", p.Generation())
+				}
+			}()
 		}
 	}
 }

@@ -149,3 +149,25 @@ print("%.2f" % (min(timeit.repeat(call, number=n, repeat=3)) / n * 1e6))
 	b.ReportMetric(0, "ns/op")
 	b.Logf("Python→ctypes→C→Go→wasm round trip (REGISTER 200 granting keep=N): %.2f µs/call", us)
 }
+
+// K3: a classic RFC 3489 request (no cookie) is recognised and answered
+// with MAPPED-ADDRESS and its whole 16-byte id, as abi/ABI.md promises.
+func TestK3_STUNHelpers3489(t *testing.T) {
+	req := make([]byte, 20)
+	req[1] = 0x01 // Binding request
+	copy(req[4:], "0123456789abcdef")
+	class, _, _ := parseSTUN(req)
+	if class != 1 {
+		t.Fatalf("classic request parsed as class %d", class)
+	}
+	resp, err := stunResponse(req, "192.0.2.1:5060")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp[4:20]) != "0123456789abcdef" {
+		t.Fatalf("id %q not echoed", resp[4:20])
+	}
+	if class, _, mapped := parseSTUN(resp); class != 3 || mapped != "192.0.2.1:5060" {
+		t.Fatalf("classic response: class %d mapped %q", class, mapped)
+	}
+}

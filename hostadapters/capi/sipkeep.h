@@ -214,7 +214,7 @@ int32_t sipkeep_call(int64_t h, uint8_t kind, uint8_t dir, uint8_t transport, ui
                      const uint8_t *rec, uint32_t rec_len, const uint8_t *msg, uint32_t msg_len,
                      uint8_t *out, uint32_t out_cap);
 
-/* ---- STUN helpers (RFC 5389) ---- */
+/* ---- STUN helpers (RFC 5389 and classic RFC 3489) ---- */
 
 /* sipkeep_stun_request writes a Binding request with the 12-byte transaction
  * id txid (from a SEND_STUN action) to out. Returns its length (20), or a
@@ -222,9 +222,11 @@ int32_t sipkeep_call(int64_t h, uint8_t kind, uint8_t dir, uint8_t transport, ui
 int32_t sipkeep_stun_request(const uint8_t *txid, uint8_t *out, uint32_t out_cap);
 
 /*
- * sipkeep_stun_parse inspects buf. Returns 0 when it is not STUN, else the
- * class: 1 request, 2 indication, 3 success response, 4 error response. When
- * it returns > 0 it writes the transaction id to txid (12 bytes, may be NULL)
+ * sipkeep_stun_parse inspects buf. Returns 0 when it is not STUN (RFC 5389,
+ * or RFC 3489 without the magic cookie), else the class: 1 request,
+ * 2 indication, 3 success response, 4 error response. When it returns > 0
+ * it writes the transaction id to txid (12 bytes, may be NULL; of an RFC 3489
+ * message's 16-byte id, the last 12)
  * and, when the message carries an (XOR-)MAPPED-ADDRESS, "ip:port" to
  * mapped (NUL-terminated; mapped_cap may be 0).
  */
@@ -232,9 +234,11 @@ int32_t sipkeep_stun_parse(const uint8_t *buf, uint32_t len, uint8_t *txid,
                            char *mapped, int32_t mapped_cap);
 
 /* sipkeep_stun_response writes the Binding success response to the Binding
- * request req, with XOR-MAPPED-ADDRESS = mapped ("ip:port", the request's
- * source), to out: for hosts without a STUN server of their own. Returns its
- * length, or a negative SIPKEEP_E_*. */
+ * request req, reporting mapped ("ip:port", the request's source), to out:
+ * for hosts without a STUN server of their own. An RFC 5389 request gets
+ * XOR-MAPPED-ADDRESS (and FINGERPRINT when it had one), an RFC 3489 request
+ * MAPPED-ADDRESS and its whole 16-byte id back. Returns its length, or a
+ * negative SIPKEEP_E_*. */
 int32_t sipkeep_stun_response(const uint8_t *req, uint32_t req_len, const char *mapped,
                               uint8_t *out, uint32_t out_cap);
 

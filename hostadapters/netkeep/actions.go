@@ -26,6 +26,10 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 		log.Debug("sipkeep: STUN keep-alive sent", "attempt", a.Attempt, "rto_ms", a.Value)
 		k.emit(f, a, at)
 	case abi.ActSendPing:
+		if f.Transport == abi.TransportWS || f.Transport == abi.TransportWSS {
+			k.sendWSPing(f, a, at, log)
+			return
+		}
 		c := k.streamFor(f)
 		if c == nil {
 			log.Warn("sipkeep: cannot send ping", "err", errNoFlow)
@@ -45,8 +49,12 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 			if c := k.streamFor(f); c != nil {
 				_ = c.Close()
 			}
+			if c := k.wsStreams.get(f); c != nil {
+				_ = c.Close()
+			}
 		}
 	case abi.ActFlowDead:
+		k.setKeepFlow(f, false) // the idle timeout governs the stream again
 		k.cnt.dead.Add(1)
 		log.Info("sipkeep: flow dead (no keep-alives)", "reason", a.Reason.String())
 		k.emit(f, a, at)
@@ -54,8 +62,28 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 		k.cnt.answered.Add(1)
 		log.Debug("sipkeep: keep-alive answered")
 		k.emit(f, a, at)
+	case abi.ActKeepaliveStarted, abi.ActReceiveStarted:
+		k.setKeepFlow(f, true)
+		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
+		k.emit(f, a, at)
+	case abi.ActKeepaliveStopped:
+		k.setKeepFlow(f, false)
+		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
+		k.emit(f, a, at)
 	default:
 		log.Debug("sipkeep: action", "reason", a.Reason.String(), "value", a.Value)
 		k.emit(f, a, at)
+	}
+}
+
+// setKeepFlow marks a stream as carrying keep-alives (or no longer): such a
+// stream is exempt from Limits.IdleTimeout, its keep-alive failure detection
+// governs it.
+func (k *Keeper) setKeepFlow(f host.Flow, on bool) {
+	if !f.Transport.Stream() {
+		return
+	}
+	if c := k.streamFor(f); c != nil && c.keepFlow.Swap(on) && !on {
+		c.wakeReader() // its read may wait with no idle deadline
 	}
 }

@@ -23,7 +23,7 @@ type Keeper struct {
 	log        *slog.Logger
 	events     func(FlowEvent)
 	now        func() time.Time
-	maxMessage int
+	lim        Limits
 
 	handler atomic.Pointer[handlerBox]
 
@@ -31,6 +31,8 @@ type Keeper struct {
 	packets map[netip.AddrPort]*PacketConn // UDP sockets by local address
 	streams map[streamKey]*Conn            // streams by (local, remote)
 	locals  map[netip.AddrPort]struct{}    // every wrapped local address (Record-Route test)
+
+	wsStreams wsRegistry // WebSocket connections (ws.go)
 
 	cnt counters
 }
@@ -43,16 +45,16 @@ type streamKey struct{ local, remote netip.AddrPort }
 // wrappers still answer STUN and pings, but the plugin sees nothing).
 func New(opts ...Option) *Keeper {
 	k := &Keeper{
-		role:       abi.RoleUA,
-		log:        slog.Default(),
-		maxMessage: 256 << 10,
-		packets:    map[netip.AddrPort]*PacketConn{},
-		streams:    map[streamKey]*Conn{},
-		locals:     map[netip.AddrPort]struct{}{},
+		role:    abi.RoleUA,
+		log:     slog.Default(),
+		packets: map[netip.AddrPort]*PacketConn{},
+		streams: map[streamKey]*Conn{},
+		locals:  map[netip.AddrPort]struct{}{},
 	}
 	for _, o := range opts {
 		o(k)
 	}
+	k.lim = k.lim.withDefaults()
 	if k.inRouteSet == nil {
 		k.inRouteSet = k.defaultInRouteSet
 	}

@@ -40,7 +40,9 @@ func WithEvents(f func(FlowEvent)) Option { return func(k *Keeper) { k.events = 
 // is used.
 func WithClock(now func() time.Time) Option { return func(k *Keeper) { k.now = now } }
 
-// WithMaxMessage bounds a stream message (headers and body) the framer will
-// buffer; a larger one is a framing error that ends the connection.
-// Default 256 KiB.
-func WithMaxMessage(n int) Option { return func(k *Keeper) { k.maxMessage = n } }
+// WithMaxMessage bounds a message (headers and body): Limits.Message.
+func WithMaxMessage(n int) Option { return func(k *Keeper) { k.lim.Message = n } }
+
+// WithLimits sets what one message and one stream may cost (DefaultLimits
+// for every zero field; see Limits).
+func WithLimits(l Limits) Option { return func(k *Keeper) { k.lim = l } }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/host"
+	"github.com/sipkeep/sipkeep/internal/stunresp"
 )
 
 // PacketConn is a UDP SIP socket under sipkeep. ReadFrom returns SIP
@@ -47,17 +48,26 @@ func (p *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			p.k.cnt.strayUDPCRLF.Add(1)
 			continue
 		}
+		// The stream framer's header checks, so that the plugin and the
+		// SIP stack read the same message; a datagram is cut after its
+		// Content-Length (RFC 3261 §18.3).
+		m, ferr := checkDatagram(d, p.k.lim)
+		if ferr != nil {
+			p.k.cnt.datagramsRejected.Add(1)
+			p.k.log.Debug("sipkeep: datagram dropped", "flow", flowString(p.flow(addr)), "err", ferr)
+			continue
+		}
 		p.k.cnt.sipIn.Add(1)
-		p.k.handle(sipKind(d), abi.DirIn, p.flow(addr), d)
-		return n, addr, nil
+		p.k.handle(sipKind(d), abi.DirIn, p.flow(addr), d[:m])
+		return m, addr, nil
 	}
 }
 
-func (p *PacketConn) onSTUN(d []byte, h stunHeader, addr net.Addr) {
+func (p *PacketConn) onSTUN(d []byte, h stunresp.Header, addr net.Addr) {
 	f := p.flow(addr)
 	switch {
-	case h.isReq && h.bind:
-		res, err := bindingResponse(d, h, f.Remote, p.local)
+	case h.BindingRequest():
+		res, err := bindingResponse(d, f.Remote, p.local)
 		if err != nil {
 			p.k.log.Debug("sipkeep: bad STUN binding request", "flow", flowString(f), "err", err)
 			return
@@ -68,8 +78,8 @@ func (p *PacketConn) onSTUN(d []byte, h stunHeader, addr net.Addr) {
 		}
 		p.k.cnt.stunServed.Add(1)
 		p.k.handle(abi.KindSTUN, abi.DirIn, f, d)
-	case h.isReq || h.indication():
-		p.k.log.Debug("sipkeep: STUN request or indication ignored", "flow", flowString(f), "type", h.typ)
+	case h.Class() == stunresp.ClassRequest || h.Class() == stunresp.ClassIndication:
+		p.k.log.Debug("sipkeep: STUN request or indication ignored", "flow", flowString(f), "type", h.Type)
 	default: // success or error response: ours to match
 		p.k.cnt.stunIn.Add(1)
 		p.k.handle(abi.KindSTUN, abi.DirIn, f, d)

@@ -19,7 +19,8 @@ func sipKind(msg []byte) abi.Kind {
 
 // eachHeader calls fn with the name and value of every header line of msg
 // (start line skipped, folded continuation lines joined to their header's
-// value by a space), until fn returns false or the headers end.
+// value by a space), until fn returns false or the headers end. Linear in
+// the header bytes: a folded value is built once, in one scratch buffer.
 func eachHeader(msg []byte, fn func(name, value []byte) bool) {
 	end := bytes.Index(msg, []byte("\r\n\r\n"))
 	if end < 0 {
@@ -31,7 +32,8 @@ func eachHeader(msg []byte, fn func(name, value []byte) bool) {
 		return
 	}
 	rest := head[i+2:]
-	var name, value []byte
+	var name, value, scratch []byte
+	folded := false
 	flush := func() bool {
 		if name == nil {
 			return true
@@ -46,12 +48,18 @@ func eachHeader(msg []byte, fn func(name, value []byte) bool) {
 			rest = nil
 		}
 		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && name != nil {
-			value = append(append(append([]byte(nil), value...), ' '), bytes.TrimSpace(line)...)
+			if !folded {
+				scratch = append(scratch[:0], value...)
+				folded = true
+			}
+			scratch = append(append(scratch, ' '), bytes.TrimSpace(line)...)
+			value = scratch
 			continue
 		}
 		if !flush() {
 			return
 		}
+		folded = false
 		c := bytes.IndexByte(line, ':')
 		if c < 0 {
 			name, value = nil, nil
@@ -62,24 +70,21 @@ func eachHeader(msg []byte, fn func(name, value []byte) bool) {
 	flush()
 }
 
-// contentLength finds Content-Length (or compact "l") in a header block
-// (start line through the blank line). ok is false when the header is absent;
-// err is set when it is present but not a sane number.
-func contentLength(head []byte, limit int) (n int, ok bool, bad bool) {
-	eachHeader(head, func(name, value []byte) bool {
-		if !(bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("l"))) {
+// isRegisterOK reports whether msg is a 2xx response to a REGISTER.
+func isRegisterOK(msg []byte) bool {
+	if len(msg) < 9 || sipKind(msg) != abi.KindSIPResponse || msg[8] != '2' || !asciifold.Contains(msg, "register") {
+		return false
+	}
+	ok := false
+	eachHeader(msg, func(name, value []byte) bool {
+		if !bytes.EqualFold(name, []byte("CSeq")) {
 			return true
 		}
-		ok = true
-		v, err := strconv.Atoi(string(value))
-		if err != nil || v < 0 || v > limit {
-			bad = true
-			return false
-		}
-		n = v
+		f := bytes.Fields(value)
+		ok = len(f) == 2 && bytes.EqualFold(f[1], []byte("REGISTER"))
 		return false
 	})
-	return n, ok, bad
+	return ok
 }
 
 // recordRouteHosts calls fn with the host:port of every Record-Route URI.

@@ -15,6 +15,10 @@ type Stats struct {
 	FlowsDead          uint64 // flow-dead actions
 	StrayUDPCRLF       uint64 // CRLF datagrams dropped on UDP (K1)
 	SIPIn, SIPOut      uint64 // SIP messages read and written through the wrappers
+	FramingErrors      uint64 // streams closed for a framing error (see ErrFraming)
+	RejectsAnswered    uint64 // of those, answered with a 400 or 513 first
+	StreamTimeouts     uint64 // streams closed by Limits.MessageTimeout or IdleTimeout
+	DatagramsRejected  uint64 // UDP datagrams dropped by the same header checks
 }
 
 type counters struct {
@@ -22,6 +26,8 @@ type counters struct {
 	pingsSent, pingsAnswered, pongsIn    atomic.Uint64
 	answered, failed, dead, strayUDPCRLF atomic.Uint64
 	sipIn, sipOut                        atomic.Uint64
+	framingErrors, rejectsAnswered       atomic.Uint64
+	timeouts, datagramsRejected          atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -40,5 +46,9 @@ func (k *Keeper) Stats() Stats {
 		StrayUDPCRLF:       c.strayUDPCRLF.Load(),
 		SIPIn:              c.sipIn.Load(),
 		SIPOut:             c.sipOut.Load(),
+		FramingErrors:      c.framingErrors.Load(),
+		RejectsAnswered:    c.rejectsAnswered.Load(),
+		StreamTimeouts:     c.timeouts.Load(),
+		DatagramsRejected:  c.datagramsRejected.Load(),
 	}
 }

@@ -22,6 +22,7 @@ import (
 // Adapter.
 type rig struct {
 	ua  *sipgo.UserAgent
+	srv *sipgo.Server
 	cli *sipgo.Client
 	ad  *sipgokeep.Adapter
 	udp net.PacketConn
@@ -30,13 +31,19 @@ type rig struct {
 
 func newRig(t *testing.T, opts ...sipgokeep.Option) *rig {
 	t.Helper()
+	return newRigWith(t, nil, opts...)
+}
+
+// newRigWith calls before (to register handlers) ahead of serving.
+func newRigWith(t *testing.T, before func(*sipgo.Server), opts ...sipgokeep.Option) *rig {
+	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, _ := sipgo.NewServer(ua)
 	cli, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	r := &rig{ua: ua, cli: cli, ad: sipgokeep.New(ua, opts...)}
+	r := &rig{ua: ua, srv: srv, cli: cli, ad: sipgokeep.New(ua, opts...)}
 	r.udp, err = net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +51,9 @@ func newRig(t *testing.T, opts ...sipgokeep.Option) *rig {
 	r.tcp, err = net.Listen("tcp", r.udp.LocalAddr().String())
 	if err != nil {
 		t.Skipf("TCP port taken: %v", err)
+	}
+	if before != nil {
+		before(srv)
 	}
 	go r.ad.ServeUDP(srv, r.udp)
 	go r.ad.ServeTCP(srv, r.tcp)

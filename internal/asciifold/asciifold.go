@@ -43,3 +43,20 @@ func indexFrom(b []byte, lower string, first byte) int {
 		off += i + 1
 	}
 }
+
+// Equal reports whether b is lower (lower-case ASCII) in any case.
+func Equal(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -44,3 +44,18 @@ func TestIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestEqual(t *testing.T) {
+	for _, tc := range []struct {
+		b, lower string
+		want     bool
+	}{
+		{"Via", "via", true}, {"VIA", "via", true}, {"v", "v", true}, {"vias", "via", false},
+		{"vi", "via", false}, {"KeeP", "keep", true}, {"keeq", "keep", false}, {"", "", true},
+		{"[eep", "keep", false}, // '[' is 'K'+16, not a letter: no folding
+	} {
+		if got := Equal([]byte(tc.b), tc.lower); got != tc.want {
+			t.Errorf("Equal(%q, %q) = %v", tc.b, tc.lower, got)
+		}
+	}
+}

@@ -47,7 +47,8 @@ func Build(tb testing.TB, pkg string) string {
 // PluginGCFlags are the compiler flags the plugin is built with, here and
 // in the Makefile (TestMakefileBuildsLikeTests keeps the two equal): the
 // scanner is compiled without bounds checks in the guest, like its wasm
-// assembly (RATIONALE.md, "What a call costs").
+// assembly (RATIONALE.md, "The scanner is compiled without bounds checks
+// in the guest").
 const PluginGCFlags = "github.com/sipkeep/sipkeep/plugin/internal/sipscan=-B"
 
 func build(pkg, name string) (string, error) {
@@ -78,11 +79,6 @@ func ModuleRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-func goBin() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+// goBin is the go command to build with: "go", which go test resolves to
+// its own toolchain (it puts its GOROOT/bin first on a test's PATH).
+func goBin() string { return "go" }

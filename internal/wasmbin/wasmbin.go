@@ -1,6 +1,6 @@
 // Package wasmbin decodes just enough of the WebAssembly binary format for
 // the module rewrites sipkeep does before compiling a plugin (see
-// host/internal/interrupt and internal/wasmjump): sections, LEB128 and the
+// internal/wasminterrupt and internal/wasmjump): sections, LEB128 and the
 // instructions of a function body, one at a time, with their immediates
 // skipped or read. It does not validate: wazero does, when it compiles the
 // rewritten module.
@@ -14,11 +14,12 @@ import (
 // Magic is the preamble of a version 1 binary module.
 var Magic = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 
-// Section ids used by the rewrites.
+// Section ids used by the rewrites and the host.
 const (
 	SecImport = 2
 	SecGlobal = 6
 	SecExport = 7
+	SecStart  = 8
 	SecCode   = 10
 )
 

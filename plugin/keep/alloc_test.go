@@ -9,7 +9,9 @@ import (
 )
 
 // The hot path must not allocate: inside a wasm guest an allocating call
-// starves the garbage collector (shared/notes/wasm-abi.md).
+// grows without bound, since the guest's garbage collector never runs
+// inside an export call (RATIONALE.md, "The hot path is a hand-written,
+// zero-allocation ABI").
 func TestHotPathAllocatesNothing(t *testing.T) {
 	p := keep.New()
 	cases := []struct {

@@ -22,9 +22,14 @@ type Config struct {
 	// Advertise is the host put in Record-Route and used to recognise our own
 	// Route entries; empty means the host of Listen.
 	Advertise string `json:"advertise"`
-	// Domains this proxy is the registrar for. A request-URI whose host is
-	// one of them (and whose port is ours or absent) is looked up in the
-	// location service; anything else is proxied onward.
+	// Domains this proxy is the registrar for. Empty (the default): any
+	// domain — a REGISTER for any AOR is bound, and a request whose user
+	// has live bindings goes to them whatever its domain, as Kamailio's
+	// registrar does with use_domain=0 (AORs are then keyed by user alone).
+	// Set: AORs are user@domain, a REGISTER for another domain (request-URI
+	// or To) gets 404 and is never bound (RFC 3261 §10.3 steps 1 and 5),
+	// and only request-URIs in these domains are looked up; anything else
+	// is proxied onward.
 	Domains []string `json:"domains"`
 	// RecordRoute keeps the proxy on the path of the dialogs it forwards. An
 	// edge proxy for UAs behind NAT must: mid-dialog requests toward the UA
@@ -35,6 +40,9 @@ type Config struct {
 	// Registrar.
 	MaxExpires     time.Duration `json:"max_expires"`
 	DefaultExpires time.Duration `json:"default_expires"`
+	// MaxContacts caps the live bindings of one AOR; a REGISTER that would
+	// exceed it gets 403 and changes nothing. 0: no limit.
+	MaxContacts int `json:"max_contacts"`
 	// AuthRealm enables digest authentication of REGISTER when Users is
 	// not empty.
 	AuthRealm string            `json:"auth_realm"`
@@ -52,6 +60,17 @@ type Config struct {
 
 	// Metrics is host:port of the Prometheus endpoint (/metrics); empty: off.
 	Metrics string `json:"metrics"`
+
+	// Secure and WebSocket listeners (secure.go); each is host:port, empty:
+	// off. TLS and WSS need TLSCert and TLSKey (PEM files).
+	TLSListen string `json:"tls_listen"`
+	WSListen  string `json:"ws_listen"`
+	WSSListen string `json:"wss_listen"`
+	TLSCert   string `json:"tls_cert"`
+	TLSKey    string `json:"tls_key"`
+	// Webphone is a directory served over HTTP(S) on the WS and WSS ports:
+	// a request that is not a WebSocket upgrade gets a file from it.
+	Webphone string `json:"webphone"`
 }
 
 // Keep is the sipkeep policy in the terms an operator thinks in; Policy
@@ -74,6 +93,7 @@ func Defaults() Config {
 		RecordRoute:    true,
 		MaxExpires:     time.Hour,
 		DefaultExpires: time.Hour,
+		MaxContacts:    10,
 		AuthRealm:      "sipkeep",
 		Watch:          true,
 		Keep: Keep{
@@ -122,6 +142,12 @@ func (c *Config) Validate() error {
 	if c.Keep.Seconds != 0 && (c.Keep.Seconds < c.Keep.FloorSeconds || (c.Keep.CeilingSeconds != 0 && c.Keep.Seconds > c.Keep.CeilingSeconds)) {
 		return fmt.Errorf("keep %d s is outside [%d, %d]", c.Keep.Seconds, c.Keep.FloorSeconds, c.Keep.CeilingSeconds)
 	}
+	if c.MaxContacts < 0 {
+		return errors.New("max contacts is negative")
+	}
+	if err := c.validateSecure(); err != nil {
+		return err
+	}
 	if c.MaxExpires <= 0 || c.DefaultExpires <= 0 {
 		return errors.New("expires must be positive")
 	}
@@ -147,10 +173,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "host:port to listen on (UDP and TCP)")
 	fs.Var(listFlag{&c.Transports}, "transports", "comma-separated transports: udp,tcp")
 	fs.StringVar(&c.Advertise, "advertise", c.Advertise, "host for Record-Route (default: the listen host)")
-	fs.Var(listFlag{&c.Domains}, "domains", "comma-separated domains served by the registrar (default: the listen and advertise hosts, localhost)")
+	fs.Var(listFlag{&c.Domains}, "domains", "comma-separated domains served by the registrar; a REGISTER for another gets 404 (default: any domain, AORs keyed by user alone)")
 	fs.BoolVar(&c.RecordRoute, "record-route", c.RecordRoute, "record-route dialogs (needed for dialog keep-alives, RFC 6223 R8/R12)")
 	fs.DurationVar(&c.MaxExpires, "max-expires", c.MaxExpires, "longest registration granted")
 	fs.DurationVar(&c.DefaultExpires, "default-expires", c.DefaultExpires, "registration lifetime when the REGISTER gives none")
+	fs.IntVar(&c.MaxContacts, "max-contacts", c.MaxContacts, "most live bindings per AOR; a REGISTER beyond it gets 403 (0: no limit)")
 	fs.StringVar(&c.AuthRealm, "auth-realm", c.AuthRealm, "digest realm (with --user)")
 	fs.Var(userFlag{&c.Users}, "user", "user:password allowed to register (repeatable); none = no authentication")
 	fs.StringVar(&c.Wasm, "wasm", c.Wasm, "sipkeep plugin module (empty: run without sipkeep)")
@@ -164,6 +191,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Keep.Sender, "keep-sender", c.Keep.Sender, "sender role: offer ;keep to next hops and send keep-alives")
 	fs.Var(uintFlag{&c.Keep.DeadFlowMultiple}, "dead-flow-multiple", "report a flow dead after this many intervals without keep-alives (0: off)")
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "host:port for the Prometheus endpoint /metrics (empty: off)")
+	c.registerSecureFlags(fs)
 }
 
 type listFlag struct{ p *[]string }

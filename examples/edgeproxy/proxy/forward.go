@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -16,9 +17,27 @@ func (p *Proxy) respond(req *sip.Request, tx sip.ServerTransaction, code int, re
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}
+	p.send(tx, res)
+}
+
+// send sends a response on tx; a failure is counted and logged (a
+// response too large to send is an operator's problem, so it is a
+// warning; a transaction that ended or a flow that closed is routine).
+func (p *Proxy) send(tx sip.ServerTransaction, res *sip.Response) {
 	if err := tx.Respond(res); err != nil {
-		p.log.Debug("respond failed", "code", code, "req", req.StartLine(), "err", err)
+		p.sendFailed(res, err)
 	}
+}
+
+func (p *Proxy) sendFailed(res *sip.Response, err error) {
+	reason := sendFailure(err)
+	p.mt.sendFailures.WithLabelValues(reason).Inc()
+	lvl := slog.LevelDebug
+	if reason == "too_large" {
+		lvl = slog.LevelWarn
+	}
+	p.log.Log(context.Background(), lvl, "response not sent", "code", res.StatusCode, "reason", reason,
+		"transport", res.Transport(), "to", res.Destination(), "err", err)
 }
 
 // onOptions answers OPTIONS addressed to the proxy itself (a keep-alive probe
@@ -37,7 +56,7 @@ func (p *Proxy) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 // dialog-forming requests), send on a client transaction, and relay every
 // response upstream with our Via removed.
 func (p *Proxy) onRequest(req *sip.Request, tx sip.ServerTransaction) {
-	method := string(req.Method)
+	method := methodLabel(req.Method)
 	if mf := req.MaxForwards(); mf != nil && mf.Val() <= 1 {
 		p.mt.requests.WithLabelValues(method, "483").Inc()
 		p.respond(req, tx, 483, "Too Many Hops")
@@ -54,6 +73,9 @@ func (p *Proxy) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		p.respond(req, tx, 500, "Server Internal Error")
 		return
+	}
+	if p.preferTCP(fwd, tgt) {
+		tgt.Transport = "TCP"
 	}
 	p.prepare(fwd, req, tgt)
 
@@ -81,10 +103,7 @@ func (p *Proxy) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 			if res.StatusCode == 100 {
 				continue // hop-by-hop; sipgo's server tx sends its own
 			}
-			out := relayResponse(res, req)
-			if err := tx.Respond(out); err != nil {
-				p.log.Debug("relay response failed", "res", res.StartLine(), "err", err)
-			}
+			p.send(tx, relayResponse(res, req))
 			if res.StatusCode < 200 {
 				continue
 			}
@@ -155,7 +174,7 @@ func (p *Proxy) rrHeader(transport string) *sip.RecordRouteHeader {
 	return &sip.RecordRouteHeader{Address: sip.Uri{
 		Scheme: "sip",
 		Host:   p.host,
-		Port:   p.port,
+		Port:   p.portFor(transport),
 		UriParams: sip.HeaderParams{
 			{K: "transport", V: transport},
 			{K: "lr", V: ""},
@@ -186,7 +205,7 @@ func (p *Proxy) relayRetransmissions(ctr sip.ClientTransaction, req *sip.Request
 			}
 			out := relayResponse(res, req)
 			if err := p.srv.WriteResponse(out); err != nil {
-				p.log.Debug("relay 2xx retransmission failed", "err", err)
+				p.sendFailed(out, err)
 			}
 		case <-ctr.Done():
 			return

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -50,14 +51,37 @@ func contactKey(u sip.Uri) string {
 
 // Location is the in-memory location service. Safe for concurrent use.
 type Location struct {
-	mu   sync.Mutex
-	aors map[string][]*Binding
-	now  func() time.Time
+	mu     sync.Mutex
+	aors   map[string][]*Binding
+	now    func() time.Time
+	byUser bool
 }
 
+// LocationOption configures a Location.
+type LocationOption func(*Location)
+
+// KeyByUser makes the user part alone identify an AOR when on is true:
+// sip:alice@example.com and sip:alice@127.0.0.1 are then the same AOR, as
+// in Kamailio's registrar with use_domain=0.
+func KeyByUser(on bool) LocationOption { return func(l *Location) { l.byUser = on } }
+
 // NewLocation returns an empty location service.
-func NewLocation() *Location {
-	return &Location{aors: map[string][]*Binding{}, now: time.Now}
+func NewLocation(opts ...LocationOption) *Location {
+	l := &Location{aors: map[string][]*Binding{}, now: time.Now}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// key is the map key of an AOR as AOR returns it (sip:user@host).
+func (l *Location) key(aor string) string {
+	if l.byUser {
+		if i := strings.LastIndexByte(aor, '@'); i > len("sip:") {
+			return aor[:i]
+		}
+	}
+	return aor
 }
 
 // AOR is the canonical address-of-record for a URI: sip:user@host.
@@ -65,12 +89,21 @@ func AOR(u sip.Uri) string {
 	return strings.ToLower("sip:" + u.User + "@" + u.Host)
 }
 
+// ErrTooManyContacts is Update's answer when a REGISTER would leave an AOR
+// with more live bindings than its limit; nothing is changed.
+var ErrTooManyContacts = errors.New("too many registered contacts")
+
 // Update applies one REGISTER's bindings (expires zero removes) and returns
-// the AOR's current bindings.
-func (l *Location) Update(aor string, bs []*Binding) []Binding {
+// the AOR's current bindings. With maxContacts > 0, a REGISTER that would
+// leave more than maxContacts live bindings changes nothing and returns
+// ErrTooManyContacts (re-registering or removing a binding never counts
+// against the limit: it replaces or drops one).
+func (l *Location) Update(aor string, bs []*Binding, maxContacts int) ([]Binding, error) {
+	aor = l.key(aor)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	cur := l.liveLocked(aor)
+	old := l.liveLocked(aor)
+	cur := slices.Clone(old)
 	for _, b := range bs {
 		k := b.key()
 		cur = slices.DeleteFunc(cur, func(o *Binding) bool { return o.key() == k })
@@ -78,12 +111,16 @@ func (l *Location) Update(aor string, bs []*Binding) []Binding {
 			cur = append(cur, b)
 		}
 	}
+	if maxContacts > 0 && len(cur) > maxContacts && len(cur) > len(old) {
+		return copyBindings(old), ErrTooManyContacts
+	}
 	l.setLocked(aor, cur)
-	return copyBindings(cur)
+	return copyBindings(cur), nil
 }
 
 // RemoveAll drops every binding of aor (Contact: *, Expires: 0).
 func (l *Location) RemoveAll(aor string) {
+	aor = l.key(aor)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.aors, aor)
@@ -108,6 +145,7 @@ func (l *Location) RemoveFlow(f Flow) int {
 
 // Lookup returns the live bindings of aor, most recently registered first.
 func (l *Location) Lookup(aor string) []Binding {
+	aor = l.key(aor)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	bs := copyBindings(l.liveLocked(aor))

@@ -7,13 +7,16 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type metrics struct {
-	requests  *prometheus.CounterVec
-	registers *prometheus.CounterVec
+	requests     *prometheus.CounterVec
+	registers    *prometheus.CounterVec
+	sendFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, loc *Location) *metrics {
@@ -26,8 +29,12 @@ func newMetrics(reg *prometheus.Registry, loc *Location) *metrics {
 			Namespace: "edgeproxy", Name: "registers_total",
 			Help: "REGISTER requests answered by the registrar, by status code.",
 		}, []string{"code"}),
+		sendFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "edgeproxy", Name: "send_failures_total",
+			Help: "Responses the proxy could not send, by why (too_large: over what UDP carries; transport; transaction_ended).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.requests, m.registers,
+	reg.MustRegister(m.requests, m.registers, m.sendFailures,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "edgeproxy", Name: "bindings",
 			Help: "Live registered contacts in the location service.",
@@ -52,4 +59,16 @@ func (p *Proxy) serveMetrics(ctx context.Context) error {
 		return nil
 	})
 	return nil
+}
+
+// methodLabel is a request's method as a metric label: the methods SIP
+// defines, else "other" — a peer choosing method names must not create
+// metric series.
+func methodLabel(m sip.RequestMethod) string {
+	switch m {
+	case sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.OPTIONS, sip.REGISTER, sip.SUBSCRIBE,
+		sip.NOTIFY, sip.REFER, sip.UPDATE, sip.INFO, sip.MESSAGE, sip.PRACK, sip.PUBLISH:
+		return string(m)
+	}
+	return "other"
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -46,9 +47,13 @@ type Proxy struct {
 	host    string // advertised host
 	port    int    // listen port (UDP and TCP)
 	domains map[string]bool
+	// anyDomain: no Domains configured, the registrar serves every domain
+	// and keys AORs by user alone (Config.Domains).
+	anyDomain bool
 
 	udp     net.PacketConn
 	tcp     net.Listener
+	sec     secure // TLS, WS, WSS (secure.go)
 	httpSrv *http.Server
 	httpLn  net.Listener
 
@@ -69,7 +74,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("edgeproxy config: %w", err)
 	}
-	p := &Proxy{cfg: cfg, log: slog.Default(), reg: prometheus.NewRegistry(), loc: NewLocation()}
+	p := &Proxy{cfg: cfg, log: slog.Default(), reg: prometheus.NewRegistry(), loc: NewLocation(KeyByUser(len(cfg.Domains) == 0))}
 	for _, o := range opts {
 		o(p)
 	}
@@ -86,17 +91,23 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 			p.Close()
 		}
 	}()
+	if err := p.bindSecure(); err != nil {
+		return nil, err
+	}
 
 	var err error
-	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("sipkeep-edgeproxy"), sipgo.WithUserAgentHostname(p.host))
+	sl := SipgoLogger(p.log) // sipgo logs what peers send: see SipgoLogger
+	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("sipkeep-edgeproxy"), sipgo.WithUserAgentHostname(p.host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sl)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sl)))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo user agent: %w", err)
 	}
-	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log))
+	p.srv, err = sipgo.NewServer(p.ua, sipgo.WithServerLogger(sl))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo server: %w", err)
 	}
-	p.cli, err = sipgo.NewClient(p.ua, sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(p.log))
+	p.cli, err = sipgo.NewClient(p.ua, sipgo.WithClientHostname(p.host), sipgo.WithClientLogger(sl))
 	if err != nil {
 		return nil, fmt.Errorf("sipgo client: %w", err)
 	}
@@ -127,6 +138,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	if p.tcp != nil {
 		p.serve(func() error { return p.ad.ServeTCP(p.srv, p.tcp) })
 	}
+	p.serveSecure()
 	if cfg.Metrics != "" {
 		if err := p.serveMetrics(sctx); err != nil {
 			return nil, err
@@ -134,7 +146,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}
 	ok = true
 	p.log.Info("edge proxy listening", "addr", net.JoinHostPort(p.host, strconv.Itoa(p.port)),
-		"transports", cfg.Transports, "record_route", cfg.RecordRoute, "sipkeep", cfg.sipkeep(), "native_plugin", cfg.NativePlugin)
+		"transports", cfg.Transports, "ports", p.sec.ports, "record_route", cfg.RecordRoute, "sipkeep", cfg.sipkeep(), "native_plugin", cfg.NativePlugin)
 	return p, nil
 }
 
@@ -186,6 +198,7 @@ func (p *Proxy) bind() error {
 	for _, d := range p.cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
 	}
+	p.anyDomain = len(p.cfg.Domains) == 0
 	return nil
 }
 
@@ -265,6 +278,7 @@ func (p *Proxy) Close() error {
 		if p.tcp != nil {
 			p.tcp.Close()
 		}
+		p.closeSecure()
 		if p.ad != nil {
 			p.ad.Close()
 		}

@@ -15,18 +15,23 @@ import (
 // Require: outbound and Flow-Timer, equal to the keep value sipkeep grants
 // in the same response (RFC 6223 §5, R15).
 func (p *Proxy) onRegister(req *sip.Request, tx sip.ServerTransaction) {
-	if !p.isLocalDomain(req.Recipient) {
-		p.onRequest(req, tx) // somebody else's registrar
+	to := req.To()
+	if to == nil {
+		p.mt.registers.WithLabelValues("400").Inc()
+		p.respond(req, tx, 400, "Bad Request")
+		return
+	}
+	// RFC 3261 §10.3 steps 1 and 5: with configured domains, a REGISTER
+	// for another domain is refused rather than bound to an AOR that
+	// routing would never look up.
+	if !p.anyDomain && (!p.isLocalDomain(req.Recipient) || !p.domains[strings.ToLower(to.Address.Host)]) {
+		p.mt.registers.WithLabelValues("404").Inc()
+		p.respond(req, tx, 404, "Not Found")
 		return
 	}
 	if _, chal := p.au.check(req); chal != nil {
 		p.mt.registers.WithLabelValues("401").Inc()
 		p.respond(req, tx, 401, "Unauthorized", chal)
-		return
-	}
-	to := req.To()
-	if to == nil {
-		p.respond(req, tx, 400, "Bad Request")
 		return
 	}
 	aor := AOR(to.Address)
@@ -81,7 +86,15 @@ func (p *Proxy) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		bs = append(bs, b)
 	}
-	cur := p.loc.Update(aor, bs)
+	cur, err := p.loc.Update(aor, bs, p.cfg.MaxContacts)
+	if err != nil {
+		// Kamailio answers 503 here; 503 invites a retry elsewhere or
+		// later (RFC 3261 §21.5.4), which cannot help: the limit is a
+		// policy refusal, so 403 with the reason.
+		p.mt.registers.WithLabelValues("403").Inc()
+		p.respond(req, tx, 403, "Too Many Registered Contacts")
+		return
+	}
 	p.mt.registers.WithLabelValues("200").Inc()
 
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
@@ -103,9 +116,7 @@ func (p *Proxy) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(http.TimeFormat)))
-	if err := tx.Respond(res); err != nil {
-		p.log.Debug("REGISTER response failed", "err", err)
-	}
+	p.send(tx, res)
 }
 
 // hasOptionTag reports whether a Supported/Require-style header lists tag.

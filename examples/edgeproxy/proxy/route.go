@@ -43,12 +43,12 @@ func (p *Proxy) isUs(u sip.Uri) bool {
 	if port == 0 {
 		port = 5060
 	}
-	return port == p.port
+	return p.ownPort(port)
 }
 
 // isLocalDomain reports whether a request-URI is served by our registrar.
 func (p *Proxy) isLocalDomain(u sip.Uri) bool {
-	return p.domains[strings.ToLower(u.Host)] && (u.Port == 0 || u.Port == p.port)
+	return p.domains[strings.ToLower(u.Host)] && (u.Port == 0 || p.ownPort(u.Port))
 }
 
 // route decides where req goes, popping our own Route entry (loose routing,
@@ -66,10 +66,11 @@ func (p *Proxy) route(req *sip.Request) (target, error) {
 	if b, ok := p.loc.ByContact(req.Recipient); ok {
 		return flowTarget(b, nil), nil
 	}
-	if p.isLocalDomain(req.Recipient) {
-		if req.Recipient.User == "" {
-			return target{}, errNotFound
-		}
+	// Without configured domains every domain's AORs are ours
+	// (Config.Domains); a URI with another port than ours names a server
+	// to send to (a Contact), not an address-of-record.
+	local := p.isLocalDomain(req.Recipient)
+	if req.Recipient.User != "" && (local || p.anyDomain && req.Recipient.Port == 0) {
 		bs := p.loc.Lookup(AOR(req.Recipient))
 		for _, b := range bs {
 			if p.flowAlive(b.Flow) {
@@ -80,6 +81,8 @@ func (p *Proxy) route(req *sip.Request) (target, error) {
 		if len(bs) > 0 {
 			return target{}, errUnavailable
 		}
+	}
+	if local {
 		return target{}, errNotFound
 	}
 	return p.uriTarget(req.Recipient, req), nil
@@ -108,6 +111,9 @@ func (p *Proxy) uriTarget(u sip.Uri, req *sip.Request) target {
 }
 
 func (p *Proxy) hasTransport(tr string) bool {
+	if p.sec.ports[strings.ToUpper(tr)] != 0 {
+		return true
+	}
 	for _, t := range p.cfg.Transports {
 		if strings.EqualFold(t, tr) {
 			return true

@@ -1,6 +1,6 @@
 // Command conformance prints the sipkeep conformance table: one line per
-// requirement id (shared/notes/requirements.md: R1–R18, K1–K6; E7.x for
-// RFC 6223 §7's example flows), "ID PASS|FAIL TestName", each case run
+// id of abi/REQUIREMENTS.md (R1–R18, K1–K6, E7.x for RFC 6223 §7's
+// example flows, and a few more), "ID PASS|FAIL TestName", each case run
 // against the plugin natively and against the built wasm module.
 //
 //	go run ./plugin/keeptest/cmd/conformance -wasm build/sipkeep.wasm

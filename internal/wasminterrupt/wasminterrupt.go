@@ -1,4 +1,4 @@
-// Package interrupt instruments a WebAssembly module so that a host can
+// Package wasminterrupt instruments a WebAssembly module so that a host can
 // bound and stop a running call for about a nanosecond per loop iteration.
 //
 // Why: wazero v1.12 stops a running call only when the runtime is built
@@ -27,7 +27,7 @@
 // call sooner. Wasm can only run forever through loops (recursion ends in
 // a stack overflow), so this bounds every call. Function and global indices
 // do not move: the global is appended after all existing ones.
-package interrupt
+package wasminterrupt
 
 import (
 	"errors"

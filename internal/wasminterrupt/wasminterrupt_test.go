@@ -1,4 +1,4 @@
-package interrupt
+package wasminterrupt
 
 import (
 	"context"
