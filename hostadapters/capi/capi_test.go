@@ -4,8 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"testing"
 
 	"github.com/pion/stun/v3"
@@ -110,44 +108,6 @@ func TestCSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("smoke: %v", err)
 	}
-}
-
-// BenchmarkPythonRoundTrip measures what the adapters pay per message: Python
-// → ctypes → C → Go → wasm and back, with result decoding (timeit in python3).
-func BenchmarkPythonRoundTrip(b *testing.B) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		b.Skip("python3 is not installed")
-	}
-	lib := buildLib(b, b.TempDir())
-	script := `
-import sys, timeit
-sys.path.insert(0, ".")
-import sipkeep_capi as c
-h = c.Host.for_process(sys.argv[1], sys.argv[2], "", "log=none")
-reg = (b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport=5060;keep\r\n"
-       b"From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: 1\r\nCSeq: 1 REGISTER\r\n"
-       b"Contact: <sip:a@192.0.2.1>;expires=300\r\nContent-Length: 0\r\n\r\n")
-call = lambda: h.call(c.KIND_RESPONSE, c.DIR_OUT, c.UDP, c.ROLE_PROXY, c.F_LOCAL_REPLY | c.F_NO_MESSAGE,
-                      "127.0.0.1:5060", "192.0.2.1:5060", b"", reg)
-assert call().edits, "no keep=N granted"
-n = 20000
-print("%.2f" % (min(timeit.repeat(call, number=n, repeat=3)) / n * 1e6))
-`
-	cmd := exec.Command(py, "-c", script, lib, testwasm.Path(b))
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		b.Fatalf("python3: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`(?m)^([0-9.]+)\s*$`).FindSubmatch(out)
-	if m == nil {
-		b.Fatalf("no timing in %q", out)
-	}
-	us, _ := strconv.ParseFloat(string(m[1]), 64)
-	b.ReportMetric(us, "µs/call")
-	b.ReportMetric(0, "ns/op")
-	b.Logf("Python→ctypes→C→Go→wasm round trip (REGISTER 200 granting keep=N): %.2f µs/call", us)
 }
 
 // K3: a classic RFC 3489 request (no cookie) is recognised and answered

@@ -2,11 +2,13 @@
 // -buildmode=c-shared it becomes libsipkeep.so, whose API is sipkeep.h in this
 // directory (make capi installs both under build/).
 //
-// The library wraps host.Host in store-less mode: callers keep flow records
-// (Kamailio in htable, OpenSIPS in its own store) and run timers themselves,
-// so a pre-forking server's workers share state without sharing a Go runtime.
-// It is loaded lazily in each worker, after the fork, by the Python adapters
-// in hostadapters/kamailio and hostadapters/opensips, or by C code.
+// Two ways in. The plugin service (service.go, sipkeep_svc_*): the one
+// process of a pre-forking server (Kamailio, OpenSIPS) that loads the
+// library after the fork runs the store-backed host, records and timers in
+// one place, and serves every worker over a Unix socket through the shared
+// C core in hostadapters/sipkeepc. And the store-less calls of sipkeep.h
+// (sipkeep_open, sipkeep_call): callers keep flow records and run timers
+// themselves.
 package main
 
 /*

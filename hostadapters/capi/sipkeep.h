@@ -5,13 +5,15 @@
  * -buildmode=c-shared. It loads the sipkeep WebAssembly plugin, configures it
  * with a policy, and runs one call per SIP message, STUN message, CRLF
  * keep-alive or timer. It keeps no flow state of its own: the caller passes the
- * flow's record in and stores the record that comes out (Kamailio: htable), so
- * every process of a multi-process server agrees.
+ * flow's record in and stores the record that comes out. (A pre-forking
+ * server is better served by the plugin service, sipkeep_svc_*: one process
+ * loads the library and serves every worker; see
+ * hostadapters/sipkeepc/sipkeepc.h.)
  *
  * Process rule. The library starts a Go runtime when it is loaded, and a Go
  * runtime does not survive fork(). A pre-forking server (Kamailio, OpenSIPS)
  * must load the library lazily, in each worker, after the fork — never in the
- * parent (mod_init, child_init, a Python import at startup). One runtime per
+ * parent (mod_init, child_init). One runtime per
  * process; any number of handles in it.
  *
  * Threads. Every function may be called from any thread. Two calls on one
