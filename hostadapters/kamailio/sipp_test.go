@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,16 +21,44 @@ type sippRun struct {
 	CheckKeep bool   // fail a call whose 200 OK has no keep=N on the top Via
 }
 
+// sippCounts reads sipp's final "Successful call" and "Failed call" counts.
+func sippCounts(out string) (ok, failed int) {
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(strings.ReplaceAll(l, "|", " "))
+		if len(f) >= 4 && f[0] == "Successful" && f[1] == "call" {
+			ok, _ = strconv.Atoi(f[len(f)-1])
+		}
+		if len(f) >= 4 && f[0] == "Failed" && f[1] == "call" {
+			failed, _ = strconv.Atoi(f[len(f)-1])
+		}
+	}
+	return ok, failed
+}
+
 // runSipp runs the REGISTER scenario against k and returns the wall time;
 // it fails the test when sipp reports a failed call (non-zero exit).
 func runSipp(t testing.TB, k *kam, r sippRun) time.Duration {
 	t.Helper()
 	needSipp(t)
-	took, err := sipp(t.TempDir(), k, r)
+	took, _, err := sippOut(t.TempDir(), k, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return took
+}
+
+// runSippCount runs the scenario and returns the wall time and sipp's
+// successful and failed call counts, without failing on failed calls (on a
+// loaded machine sipp times some out, plain or not: benchmarks count them).
+func runSippCount(t testing.TB, k *kam, r sippRun) (took time.Duration, ok, failed int) {
+	t.Helper()
+	needSipp(t)
+	took, out, err := sippOut(t.TempDir(), k, r)
+	ok, failed = sippCounts(out)
+	if err != nil && ok == 0 {
+		t.Fatal(err)
+	}
+	return took, ok, failed
 }
 
 func needSipp(t testing.TB) {
@@ -41,20 +70,25 @@ func needSipp(t testing.TB) {
 
 // sipp runs the scenario; safe to call from any goroutine.
 func sipp(dir string, k *kam, r sippRun) (time.Duration, error) {
+	took, _, err := sippOut(dir, k, r)
+	return took, err
+}
+
+func sippOut(dir string, k *kam, r sippRun) (time.Duration, string, error) {
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	scen, err := os.ReadFile(filepath.Join("testdata", "register.xml"))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if !r.CheckKeep {
 		scen = bytes.Replace(scen, []byte(`check_it="true"`), []byte(`check_it="false"`), 1)
 	}
 	sf := filepath.Join(dir, "register.xml")
 	if err := os.WriteFile(sf, scen, 0o644); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if r.Transport == "" {
 		r.Transport = "u1"
@@ -79,9 +113,9 @@ func sipp(dir string, k *kam, r sippRun) (time.Duration, error) {
 	err = cmd.Run()
 	took := time.Since(start)
 	if err != nil {
-		return took, fmt.Errorf("sipp %s: %w\n%s", strings.Join(args, " "), err, tailString(out.String(), 30))
+		return took, out.String(), fmt.Errorf("sipp %s: %w\n%s", strings.Join(args, " "), err, tailString(out.String(), 30))
 	}
-	return took, nil
+	return took, out.String(), nil
 }
 
 func tailString(s string, n int) string {
