@@ -135,9 +135,6 @@ func (f *framer) space(min int) []byte {
 // grew records n bytes written into the slice space returned.
 func (f *framer) grew(n int) { f.w += n }
 
-// buffered reports how many bytes wait for more input.
-func (f *framer) buffered() int { return f.w - f.r }
-
 // inMessage reports whether a message has started but not completed: more
 // than a keep-alive's prefix is buffered.
 func (f *framer) inMessage() bool {
