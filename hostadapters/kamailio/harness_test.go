@@ -371,7 +371,7 @@ func (k *kam) stat(t testing.TB, name string) int {
 // kstat reads one of the module's Kamailio statistics (sipkeep:NAME).
 func (k *kam) kstat(t testing.TB, name string) int {
 	t.Helper()
-	out := k.kamcmd(t, "stats.get_statistics", "sipkeep:"+name)
+	out := k.kamcmd(t, "stats.get_statistics", "sipkeep:")
 	m := regexp.MustCompile(`sipkeep:` + regexp.QuoteMeta(name) + ` = (\d+)`).FindStringSubmatch(out)
 	if m == nil {
 		return 0

@@ -34,6 +34,13 @@ func TestKamailioReceiver(t *testing.T) {
 		})
 	}
 
+	t.Run("EditsCounted", func(t *testing.T) {
+		// Kamailio's own statistics count the module's edits.
+		if n := k.kstat(t, "edited"); n < 2 {
+			t.Errorf("sipkeep:edited = %d after two keep grants", n)
+		}
+	})
+
 	t.Run("R10_NoKeepOffered_NoValue", func(t *testing.T) {
 		u := newUA(t, "UDP", k.Addr())
 		resp := u.register("nokeep", dom, "")

@@ -35,18 +35,6 @@ func sippCounts(out string) (ok, failed int) {
 	return ok, failed
 }
 
-// runSipp runs the REGISTER scenario against k and returns the wall time;
-// it fails the test when sipp reports a failed call (non-zero exit).
-func runSipp(t testing.TB, k *kam, r sippRun) time.Duration {
-	t.Helper()
-	needSipp(t)
-	took, _, err := sippOut(t.TempDir(), k, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return took
-}
-
 // runSippCount runs the scenario and returns the wall time and sipp's
 // successful and failed call counts, without failing on failed calls (on a
 // loaded machine sipp times some out, plain or not: benchmarks count them).

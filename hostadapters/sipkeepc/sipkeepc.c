@@ -148,6 +148,8 @@ static int roundtrip(skc_client *c, skc_req *hdr, const uint8_t *payload, uint32
 	/* A reply to an earlier call that timed out may still be queued: skip it. */
 	for (tries = 0; tries < 8; tries++) {
 		n = recv(c->fd, c->resp, sizeof(c->resp), 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -1; /* late, not broken: keep the connection; its reply is skipped by seq */
 		if (n <= 0)
 			goto drop;
 		if (n >= (ssize_t)sizeof(skc_resp) && ((skc_resp *)c->resp)->seq != hdr->seq)

@@ -158,8 +158,9 @@ typedef struct skc_reply {
 /*
  * skc_call sends one message to the service and waits for its reply.
  * Returns 1 with *out filled, 0 when the service is not reachable (not ready:
- * pass the message unchanged), or -1 on an error (timeout, bad frame; the
- * connection is dropped and re-made on a later call).
+ * pass the message unchanged), or -1 on an error: a timeout (the connection
+ * stays; the late reply is skipped by its seq) or a broken connection or
+ * bad frame (dropped and re-made on a later call).
  * hdr->op, kind, dir, transport, role, flags, conn_id, local, remote are the
  * caller's; magic, seq and len are set here.
  */

@@ -53,7 +53,7 @@ static char *p_cache_dir = "";
 static char *p_roles = "receiver,sender";
 static char *p_socket = NULL;
 static char *p_options = "";
-static int p_ipc_timeout = 100;
+static int p_ipc_timeout = 250;
 static char *p_sender_methods = "";
 
 /* ---- per process ---- */
