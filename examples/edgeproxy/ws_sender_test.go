@@ -98,4 +98,3 @@ func TestW2_GoSenderPingsOverWebSocket(t *testing.T) {
 		t.Fatalf("UA side: %+v", s)
 	}
 }
-
