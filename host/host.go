@@ -94,7 +94,7 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 		f(&o)
 	}
 	if o.initTimeout == 0 {
-		o.initTimeout = max(time.Second, o.callTimeout)
+		o.initTimeout = max(5*time.Second, o.callTimeout)
 	}
 	h := &Host{opt: o, stopCh: make(chan struct{}), loadSem: make(chan struct{}, 1), fuelPerCall: int64(o.callTimeout)}
 	h.log = o.logger

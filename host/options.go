@@ -155,7 +155,7 @@ func WithoutTimers() Option { return func(o *options) { o.noTimers = true } }
 
 // WithInitTimeout bounds each step of starting an instance — its
 // _initialize, the marker exports, each control-plane call (Configure,
-// Describe) — in wall time, with the same watchdog as calls (default 1 s, or
+// Describe) — in wall time, with the same watchdog as calls (default 5 s, or
 // the call timeout if that is longer). A module whose _initialize overruns
 // it is refused and the current one keeps serving. It is longer than the
 // call timeout because a Go guest's runtime start and first Configure
