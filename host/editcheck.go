@@ -270,9 +270,11 @@ func (s *viaScan) values(msg []byte, i, end, last int) {
 			}
 			if j < end && msg[j] == '=' {
 				j++
+				p.end = j // an empty value ends at the '=' (as the plugin's scanner has it)
 				for j < end && isLWS(msg[j]) {
 					j++
 				}
+				vs := j
 				if j < end && msg[j] == '"' {
 					j++
 					for j < end && msg[j] != '"' {
@@ -289,8 +291,10 @@ func (s *viaScan) values(msg []byte, i, end, last int) {
 						j++
 					}
 				}
-				p.end = j
-				i = j
+				if j > vs {
+					p.end = j
+				}
+				i = p.end
 			}
 			if keep {
 				if v.nkeep < len(v.keeps) {

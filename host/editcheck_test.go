@@ -43,6 +43,11 @@ const outReq = "REGISTER sip:example.com SIP/2.0\r\n" +
 	"Via: SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bK2;keep=40\r\n" +
 	"CSeq: 1 REGISTER\r\n\r\n"
 
+const emptyVals = "SIP/2.0 200 OK\r\n" +
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;keep= ;rport\r\n" +
+	"Via: SIP/2.0/UDP 192.0.2.2:5060;keep = \"30\";branch=z9hG4bK2\r\n" +
+	"CSeq: 1 REGISTER\r\n\r\n"
+
 func editCases() []editCase {
 	return []editCase{
 		// Accepted: what the plugin writes.
@@ -56,7 +61,12 @@ func editCases() []editCase {
 		{name: "add-keep and a strip below", msg: outReq, own: true, op: abi.EditAddKeep, at: "bK1\r\n", off: 3, text: ";keep",
 			also: &abi.Edit{Op: abi.EditStripKeepValue, Via: 1}, alsoTxt: "keep=40"},
 
+		{name: "strip an empty value", msg: emptyVals, op: abi.EditStripKeepValue, at: "keep= ;rport", off: 4, n: 1},
+		{name: "strip a quoted value", msg: emptyVals, op: abi.EditStripKeepValue, via: 1, at: "keep = \"30\"", off: 4, n: 7},
+		{name: "set-keep over an empty value", msg: emptyVals, op: abi.EditSetKeep, value: 30, at: "keep= ;rport", off: 4, n: 1, text: "=30"},
+
 		// Refused.
+		{name: "strip an empty value and the space after it", msg: emptyVals, op: abi.EditStripKeepValue, at: "keep= ;rport", off: 4, n: 2, reason: refuseNotKeep},
 		{name: "injected response", msg: okResp, op: abi.EditSetKeep, value: 30, at: ";keep\r\n", off: 5,
 			text: "=30\r\nContent-Length: 0\r\n\r\nSIP/2.0 503 Injected\r\n", reason: refuseText},
 		{name: "value other than the op's", msg: okResp, op: abi.EditSetKeep, value: 30, at: ";keep\r\n", off: 5, text: "=31", reason: refuseText},
@@ -143,6 +153,32 @@ func TestCheckEdits_AcceptsThePlugin(t *testing.T) {
 	}
 	if edited < 5 {
 		t.Fatalf("the plugin made %d edits, want at least 5 (one per case, two in the last)", edited)
+	}
+	// Keep parameters in every shape the plugin strips (R16 on our own
+	// Via, R17 below the top one), in full and compact headers, comma
+	// lists and continuation lines: the host's reading of the Via must be
+	// the plugin's, or a legitimate strip would be refused and the value
+	// it removes would go out.
+	shapes := []string{"keep=99", "keep = 99", "KEEP=99", "keep=", "keep= ", "keep=\"99\"", "keep=9x9", "keep=99999999999"}
+	for i, k := range shapes {
+		req := "INVITE sip:bob@example.com SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;" + k + ";rport\r\n" +
+			"Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\nFrom: <sip:a@example.com>;tag=1\r\n" +
+			"Call-ID: shape" + string(rune('a'+i)) + "\r\nCSeq: 1 INVITE\r\nContact: <sip:a@192.0.2.1>\r\nContent-Length: 0\r\n\r\n"
+		res := h.Handle(context.Background(), reqEvent(flowN(10+i), req))
+		if res.FailedOpen || len(res.Edits) == 0 || res.Edits[0].Op != abi.EditStripKeepValue {
+			t.Errorf("R16 %q: failed open %v (%v), edits %+v", k, res.FailedOpen, res.Err, res.Edits)
+		}
+		resp := "SIP/2.0 180 Ringing\r\n" +
+			"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n" +
+			"v: SIP/2.0/TCP 192.0.2.2;branch=z9hG4bK2;" + k + "\r\n" +
+			"   , SIP/2.0/UDP 192.0.2.3;" + k + ";branch=z9hG4bK3\r\n" +
+			"To: <sip:bob@example.com>;tag=2\r\nFrom: <sip:a@example.com>;tag=1\r\n" +
+			"Call-ID: shape" + string(rune('a'+i)) + "\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+		res = h.Handle(context.Background(), Event{Kind: abi.KindSIPResponse, Dir: abi.DirOut, Flow: flowN(30 + i), Role: abi.RoleProxy, Message: []byte(resp)})
+		if res.FailedOpen || len(res.Edits) != 2 {
+			t.Errorf("R17 %q: failed open %v (%v), edits %+v", k, res.FailedOpen, res.Err, res.Edits)
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ func newMetrics(h *Host, reg prometheus.Registerer) *metrics {
 		Name: "sipkeep_actions_total", Help: "Actions the plugin asked for, by kind.",
 	}, []string{"kind"})
 	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "sipkeep_failures_total", Help: "Failed plugin calls and instance starts, by cause (trap, timeout, oom, bad_output, errno, no_instance, bad_input, instantiate, canceled).",
+		Name: "sipkeep_failures_total", Help: "Failed plugin calls and instance starts, by cause (trap, timeout, oom, bad_output, errno, no_instance, bad_input, instantiate, canceled, bad_edit).",
 	}, []string{"cause"})
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sipkeep_refused_results_total", Help: "Plugin results refused because an edit's bytes were not what its op writes (the message passed unchanged), by reason.",

@@ -30,6 +30,12 @@ func TestBinary_SlowInitializeReloadThenSIGTERM(t *testing.T) {
 	p.signal(syscall.SIGHUP)
 	waitFor(t, 10*time.Second, func() bool { return strings.Contains(p.out.String(), "reloading the plugin") }, p)
 	p.signal(syscall.SIGHUP) // during the reload (or just after: then it is a second refused reload)
+	waitFor(t, 60*time.Second, func() bool {
+		out := p.out.String()
+		// The second SIGHUP is handled either way: refused while the
+		// first reload runs, or a reload of its own.
+		return strings.Contains(out, "SIGHUP refused") || strings.Count(out, "reloading the plugin") == 2
+	}, p)
 	waitFor(t, 60*time.Second, func() bool { return strings.Count(p.out.String(), "reload failed") >= 1 }, p)
 	if out := p.out.String(); !strings.Contains(out, "_initialize") {
 		t.Fatalf("the refusal does not name _initialize:\n%s", tail(out, 3000))

@@ -354,9 +354,9 @@ func (f *framer) commit(end int) {
 	case hCL:
 		switch v, ok := f.cl.value(); {
 		case f.clSeen:
-			f.defer_(badRequest("Bad Request", "more than one Content-Length"))
+			f.deferErr(badRequest("Bad Request", "more than one Content-Length"))
 		case !ok:
-			f.defer_(badRequest("Bad Request", "malformed Content-Length"))
+			f.deferErr(badRequest("Bad Request", "malformed Content-Length"))
 		default:
 			f.clSeen, f.clValue = true, v
 		}
@@ -368,7 +368,7 @@ func (f *framer) commit(end int) {
 	}
 }
 
-func (f *framer) defer_(e *frameError) {
+func (f *framer) deferErr(e *frameError) {
 	if f.deferred == nil {
 		f.deferred = e
 	}
