@@ -32,8 +32,7 @@ deps:
 	fi
 	$(GO) mod download
 
-test: deps plugin test-wasm webphone-deps test-purego
-	$(GO) vet ./...
+test: deps check plugin test-wasm webphone-deps test-purego
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
 
 # The scanner's own tests inside wasm, on wazero: its hot loop has a wasm

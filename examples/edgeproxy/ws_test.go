@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -274,12 +275,12 @@ func TestK1_EdgeProxyServesTLS(t *testing.T) {
 	}
 }
 
-// W6: bad input over WebSocket. Each case on its own connection, next to a
+// W5: bad input over WebSocket. Each case on its own connection, next to a
 // healthy registered client: the proxy does not crash, the bad connection
 // is closed (with the close code saying why) and its flow forgotten, the
 // healthy one keeps working. A fragmented message is legal (RFC 6455 §5.4)
 // and is reassembled.
-func TestW6_BadWebSocketInput(t *testing.T) {
+func TestW5_BadWebSocketInput(t *testing.T) {
 	p := startProxy(t, withSecure(t))
 	good := dialWS(t, p, "WS")
 	good.send(good.register("good", true))
@@ -393,5 +394,43 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// W5: a client that sends its first message right behind the upgrade
+// request, in the same TCP segment, is not lost: the WebSocket library
+// under netkeep reads the handshake through a buffer it then discards, so
+// netkeep hands it the handshake alone.
+func TestW5_MessageInSameSegmentAsUpgrade(t *testing.T) {
+	p := startProxy(t, withSecure(t))
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", p.PortOf("WS")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	up := "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n"
+	var frame bytes.Buffer
+	ws.WriteFrame(&frame, ws.MaskFrame(ws.NewTextFrame([]byte((&wsClient{transport: "WS"}).register("eager", true)))))
+	if _, err := c.Write(append([]byte(up), frame.Bytes()...)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	data, err := wsutil.ReadServerText(struct {
+		io.Reader
+		io.Writer
+	}{br, c})
+	if err != nil || !strings.HasPrefix(string(data), "SIP/2.0 200") {
+		t.Fatalf("got %q err %v, want the REGISTER's 200", firstLine(string(data)), err)
 	}
 }

@@ -130,7 +130,10 @@ func (c *WSConn) drain() error {
 			c.out = append(c.out, c.rin[:i+4]...)
 			c.consume(i + 4)
 			c.rhs = true
-			continue
+			// The handshake alone: the application's WebSocket library
+			// reads it through a buffer it discards after the upgrade
+			// (gobwas/ws's Upgrader), so frames must come in a later Read.
+			return nil
 		}
 		f, n, err := parseWSFrame(c.rin, !c.client, c.limit())
 		if err != nil || n == 0 {

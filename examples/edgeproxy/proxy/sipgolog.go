@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/sipkeep/sipkeep/hostadapters/netkeep"
 )
 
 // SipgoLogger returns the logger sipgo's layers log through: the proxy's
@@ -20,7 +22,9 @@ import (
 //     string or error is cut to maxLogValue bytes. A message a peer got
 //     wrong is the peer's problem, so it logs at WARN, not ERROR;
 //   - a connection the peer reset, a broken pipe or a timed-out read logs
-//     at DEBUG: clients do that all day, it is not an error of the proxy.
+//     at DEBUG: clients do that all day, it is not an error of the proxy;
+//     a stream netkeep closed for bad framing (netkeep.ErrFraming, also
+//     counted in its stats) logs at WARN.
 //
 // main passes it to sip.SetDefaultLogger too, for the parts of sipgo that
 // log through its package default.
@@ -41,7 +45,7 @@ func (s sipgoHandler) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (s sipgoHandler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	benign, payload := false, false
+	benign, payload, peerFault := false, false, false
 	var errAttrs []slog.Attr
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "data" {
@@ -51,6 +55,7 @@ func (s sipgoHandler) Handle(ctx context.Context, r slog.Record) error {
 		}
 		if err, ok := a.Value.Any().(error); ok {
 			benign = benign || peerGone(err)
+			peerFault = peerFault || errors.Is(err, netkeep.ErrFraming)
 			errAttrs = append(errAttrs, a)
 			return true
 		}
@@ -67,7 +72,7 @@ func (s sipgoHandler) Handle(ctx context.Context, r slog.Record) error {
 	switch {
 	case benign && out.Level > slog.LevelDebug:
 		out.Level = slog.LevelDebug
-	case payload && out.Level > slog.LevelWarn:
+	case (payload || peerFault) && out.Level > slog.LevelWarn:
 		out.Level = slog.LevelWarn
 	}
 	if !s.h.Enabled(ctx, out.Level) {
@@ -129,6 +134,6 @@ func peerGone(err error) bool {
 	var ne net.Error
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() ||
+		errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, netkeep.ErrStreamTimeout) || errors.As(err, &ne) && ne.Timeout() ||
 		strings.Contains(err.Error(), "connection reset by peer")
 }

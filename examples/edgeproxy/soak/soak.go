@@ -44,6 +44,7 @@ type Config struct {
 type Sample struct {
 	At         time.Duration
 	RSS        float64 // bytes
+	Heap       float64 // Go heap in use, bytes (RSS less this: wasm memories, stacks, freed pages not yet returned)
 	Goroutines float64
 	Bindings   float64
 	Generation float64
@@ -52,8 +53,8 @@ type Sample struct {
 }
 
 func (s Sample) String() string {
-	return fmt.Sprintf("t=%-5s rss=%6.1fMB goroutines=%-6.0f bindings=%-6.0f generation=%-3.0f registers=%-8d keepalives=%d",
-		s.At.Round(time.Second), s.RSS/(1<<20), s.Goroutines, s.Bindings, s.Generation, s.Registers, s.KeepAlives)
+	return fmt.Sprintf("t=%-5s rss=%6.1fMB heap=%6.1fMB goroutines=%-6.0f bindings=%-6.0f generation=%-3.0f registers=%-8d keepalives=%d",
+		s.At.Round(time.Second), s.RSS/(1<<20), s.Heap/(1<<20), s.Goroutines, s.Bindings, s.Generation, s.Registers, s.KeepAlives)
 }
 
 // Result is the outcome of a run.
@@ -155,7 +156,7 @@ func Run(ctx context.Context, t Target, cfg Config, report func(string)) (*Resul
 			report("metrics: " + err.Error())
 			return
 		}
-		smp := Sample{At: time.Since(start), RSS: m["process_resident_memory_bytes"], Goroutines: m["go_goroutines"],
+		smp := Sample{At: time.Since(start), RSS: m["process_resident_memory_bytes"], Heap: m["go_memstats_heap_inuse_bytes"], Goroutines: m["go_goroutines"],
 			Bindings: m["edgeproxy_bindings"], Generation: m["sipkeep_generation"],
 			Registers: s.c.transactions.Load(), KeepAlives: s.c.kaAnswered.Load()}
 		res.Samples = append(res.Samples, smp)
