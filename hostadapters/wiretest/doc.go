@@ -4,7 +4,8 @@
 //
 //   - K3: a STUN Binding request on the UDP SIP port is answered, in both
 //     flavours abi/ABI.md promises: RFC 5389 (XOR-MAPPED-ADDRESS = our
-//     address, transaction id echoed, FINGERPRINT back when we sent one) and
+//     address, transaction id echoed, FINGERPRINT back when we sent one
+//     unless Target.NoFingerprint) and
 //     classic RFC 3489 (MAPPED-ADDRESS, the whole 16-byte id echoed).
 //   - K1: a CRLFCRLF ping on a TCP connection gets a CRLF pong, before and
 //     after the connection carries a registration.

@@ -13,6 +13,11 @@ type Target struct {
 	Domain string
 	// Keep, when > 0, is the keep value the target must grant.
 	Keep int
+	// NoFingerprint: the target's STUN responder does not return
+	// FINGERPRINT when the request had one (Kamailio's and OpenSIPS's own
+	// stun modules); the RFC 5389 check then wants the answer without it.
+	// sipkeep's responder (internal/stunresp) returns it.
+	NoFingerprint bool
 	// Wait bounds each read (default 5 s): a bound on a hang, not a speed
 	// requirement.
 	Wait time.Duration

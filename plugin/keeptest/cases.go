@@ -218,6 +218,18 @@ func testR2(t T, h *Harness) {
 	if outs := h.Advance(5 * time.Minute); len(actions(outs, abi.ActFlowDead)) != 0 {
 		t.Fatalf("flow reported dead after the sender was told to stop: %v", outs)
 	}
+	// A de-registration received by the receiver ends its watch at once:
+	// a host may skip a received refresh (abi.FeatureQuietRefresh), never
+	// a REGISTER that may de-register (abi.MayDeregister).
+	d := UDP(5075)
+	h.SIP(d, out, RegisterOK("reg-6", 1, ";keep", 600))
+	if !h.HasRecord(d) {
+		t.Fatalf("the receiver does not watch a flow it granted keep on")
+	}
+	h.SIP(d, in, Register("reg-6", 2, ";keep", 0))
+	if h.HasRecord(d) {
+		t.Fatalf("a received de-registration left the receiver watching the flow")
+	}
 }
 
 func testR3(t T, h *Harness) {

@@ -26,6 +26,9 @@ func FuzzScan(f *testing.F) {
 		f.Add([]byte(hdrMsg(s)))
 	}
 	f.Add([]byte("SIP/2.0 200 OK\nv: SIP / 2.0 / UDP [::1] : 5060 ; keep = 0030 ; x = \"a,\\\"b\" ,\n\tSIP/2.0/TLS h\nCSeq: 1 INVITE\n"))
+	for _, tc := range rfc4475(f) {
+		f.Add(tc.msg)
+	}
 	f.Add([]byte("\r\n\r\nINVITE sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;keep;keep=1\r\nCSeq: 1 INVITE\r\n\r"))
 
 	f.Fuzz(func(t *testing.T, msg []byte) {

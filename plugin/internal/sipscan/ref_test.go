@@ -168,6 +168,9 @@ func FuzzScanMatchesReference(f *testing.F) {
 	for _, s := range referenceSeeds() {
 		f.Add([]byte(s))
 	}
+	for _, tc := range rfc4475(f) {
+		f.Add(tc.msg)
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		if d := sameAsReference(msg); d != "" {
 			t.Fatalf("%q: %s", msg, d)
