@@ -3,8 +3,10 @@ GO ?= go
 export GOFLAGS ?= -buildvcs=false
 BUILD := build
 WASM := $(BUILD)/sipkeep.wasm
-# Debian packages the tests drive as real peers (installed idempotently by `make deps`).
-DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules sip-tester baresip-core coturn stun-client
+# Debian packages the tests drive as real peers, dpkg-dev for `make
+# kamailio-module` (apt-get source), and bison and flex for an OpenSIPS built
+# from source; installed idempotently by `make deps`.
+DEB_PACKAGES := kamailio kamailio-python3-modules kamailio-outbound-modules dpkg-dev sip-tester baresip-core coturn stun-client chromium nodejs bison flex
 
 .PHONY: all plugin test test-wasm soak-wasm deps conformance bench icount run generate pgo clean
 all: plugin
@@ -30,8 +32,7 @@ deps:
 	fi
 	$(GO) mod download
 
-test: deps plugin test-wasm
-	$(GO) vet ./...
+test: deps check plugin test-wasm webphone-deps test-purego
 	SIPKEEP_WASM=$(abspath $(WASM)) $(GO) test -count=1 -timeout 30m ./...
 
 # The scanner's own tests inside wasm, on wazero: its hot loop has a wasm

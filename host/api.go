@@ -65,6 +65,10 @@ type Result struct {
 	// instance, disabled plugin) and Message is unchanged. Err says why.
 	FailedOpen bool
 	Err        error
+	// Deadline is when on_timer must run for the flow, set when the call
+	// changed the flow's record (zero: no timer, or the old one stands).
+	// Handle has already scheduled it; Call's callers schedule it themselves.
+	Deadline time.Time
 }
 
 // CallResult is Result plus the flow state, for Call's callers that keep
@@ -76,9 +80,6 @@ type CallResult struct {
 	RecordChanged bool
 	// RecordDeleted: the flow has nothing left; drop its record and timer.
 	RecordDeleted bool
-	// Deadline is when on_timer must run for this flow; zero = no timer.
-	// Meaningful only when RecordChanged (otherwise the old deadline stands).
-	Deadline time.Time
 }
 
 // ActionHandler carries out an action on a flow (send a STUN request or a

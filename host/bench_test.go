@@ -28,7 +28,7 @@ func BenchmarkCall(b *testing.B) {
 		{"native", []Option{WithNativeGuest(nativeKeep)}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			h := newHost(b, append(tc.opts, WithoutTimers())...)
+			h := benchHost(b, append(tc.opts, WithoutTimers())...)
 			ev := reqEvent(flowN(1), registerMsg)
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -45,7 +45,7 @@ func BenchmarkCall(b *testing.B) {
 // The go-plugin typed path (protobuf, guest malloc/free) for the same
 // instance: what a hot path would cost if it were a typed call.
 func BenchmarkTypedCall(b *testing.B) {
-	h := newHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
+	h := benchHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
 	ctx := context.Background()
 	g := h.acquire()
 	defer g.release()
@@ -67,7 +67,7 @@ func BenchmarkTypedCall(b *testing.B) {
 // Handle on a message the plugin cannot care about (no record, no keep,
 // not a sender method): the guest is not entered. Target <= 0.3 µs.
 func BenchmarkFastPath(b *testing.B) {
-	h := newHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
+	h := benchHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
 	ev := reqEvent(flowN(1), optionsMsg)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -81,7 +81,7 @@ func BenchmarkFastPath(b *testing.B) {
 
 // Handle through the store on a message that enters the guest.
 func BenchmarkHandle(b *testing.B) {
-	h := newHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
+	h := benchHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
 	ev := reqEvent(flowN(1), registerMsg)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -92,7 +92,7 @@ func BenchmarkHandle(b *testing.B) {
 }
 
 func BenchmarkHandleParallel(b *testing.B) {
-	h := newHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
+	h := benchHost(b, WithModuleFile(testwasm.Path(b)), WithoutTimers())
 	ctx := context.Background()
 	var id atomic.Int64
 	b.ReportAllocs()
@@ -110,7 +110,7 @@ func BenchmarkHandleParallel(b *testing.B) {
 // while swaps happen (reported as max-pause-µs).
 func BenchmarkSwap(b *testing.B) {
 	wasm := readFile(b, testwasm.Path(b))
-	h := newHost(b, WithModuleBytes(wasm), WithoutTimers(), WithPoolSize(2))
+	h := benchHost(b, WithModuleBytes(wasm), WithoutTimers(), WithPoolSize(2))
 	ctx := context.Background()
 	if err := h.Swap(ctx, wasm); err != nil { // warm the cache
 		b.Fatal(err)
@@ -229,7 +229,7 @@ func (g *timerGuest) OnTimer(n int32) int32 {
 // Wall time to fire one deadline end to end: scheduler, worker, flow lock,
 // store, on_timer (native), delete; b.N deadlines all due at once.
 func BenchmarkTimerFire(b *testing.B) {
-	h := newHost(b, WithNativeGuest(func() (abi.Guest, proto.Control) { return &timerGuest{}, nil }), WithoutTimers())
+	h := benchHost(b, WithNativeGuest(func() (abi.Guest, proto.Control) { return &timerGuest{}, nil }), WithoutTimers())
 	h.tim = newTimers(h) // not running yet: the flows are loaded first
 	past := h.opt.clock().Add(-time.Second).UnixMilli()
 	rec := make([]byte, 40)
@@ -276,7 +276,7 @@ func BenchmarkTimers1M(b *testing.B) {
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	h := newHost(b, WithNativeGuest(func() (abi.Guest, proto.Control) {
+	h := benchHost(b, WithNativeGuest(func() (abi.Guest, proto.Control) {
 		return &timerGuest{recLen: recLen, rearm: rearm, fired: &fired}, nil
 	}))
 	runtime.GC()

@@ -14,9 +14,12 @@
 //
 // The plugin never breaks SIP traffic: a trap, a timeout or a bad result
 // fails open (the message passes unchanged), the instance is replaced with
-// backoff and the failure shows in metrics. A new module (WithWatch, or
-// Reload) is validated before it serves; a bad one is rejected and the old
-// keeps serving.
+// backoff and the failure shows in metrics. A result whose edits write
+// anything but what their op says (keep=N within the policy's bounds,
+// ;keep on our own Via, a keep value removed) is refused whole. A new
+// module (WithWatch, or Reload) is validated before it serves, every step
+// of starting it bounded in wall time (WithInitTimeout); a bad or slow one
+// is rejected and the old keeps serving.
 //
 //	h, err := host.New(ctx,
 //		host.WithModuleFile("build/sipkeep.wasm"),

@@ -109,6 +109,9 @@ func (h *Host) handleLocked(ctx context.Context, ev *Event, rec []byte, exp expo
 		}
 	case out.Flags&abi.OutRecordChanged != 0:
 		h.store.Put(ev.Flow, out.Record) // Put copies: out.Record is guest memory
+		if out.Deadline > 0 {
+			res.Deadline = time.UnixMilli(out.Deadline)
+		}
 		if h.tim != nil {
 			if out.Deadline > 0 {
 				when := out.Deadline

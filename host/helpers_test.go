@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
@@ -105,4 +106,15 @@ const optionsMsg = "OPTIONS sip:example.com SIP/2.0\r\n" +
 // never does: see fastpath.go).
 func reqEvent(f Flow, msg string) Event {
 	return Event{Kind: abi.KindSIPRequest, Dir: abi.DirOut, Flow: f, Role: abi.RoleProxy, InRouteSet: true, Message: []byte(msg)}
+}
+
+// benchHost is newHost for benchmarks: the call timeout is far above any
+// call's cost, so a benchmark measures calls and never fails because the
+// shared machine descheduled it past the default 100 ms (which a default
+// -benchtime run, millions of calls long, met: a timed-out call fails open
+// and its result is not the one measured). Interruption itself is tested
+// (TestLoopIsInterrupted).
+func benchHost(b *testing.B, opts ...Option) *Host {
+	b.Helper()
+	return newHost(b, append([]Option{WithCallTimeout(10 * time.Second)}, opts...)...)
 }

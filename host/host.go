@@ -47,7 +47,7 @@ type Host struct {
 	polVerNow atomic.Uint64
 	fast      atomic.Pointer[fastPolicy]
 
-	fuelPerCall int64 // loop iterations a call may run (internal/interrupt)
+	fuelPerCall int64 // loop iterations a call may run (internal/wasminterrupt)
 
 	// closed is set (under bgMu) by Close; bgMu orders it with bg.Add, so
 	// no background goroutine starts once Close waits for them (spawn).

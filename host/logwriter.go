@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -53,5 +54,5 @@ func (w *lineLogger) emit(line []byte) {
 	if w.stream == "stderr" {
 		lvl = slog.LevelWarn
 	}
-	w.log.Log(nil, lvl, "guest output", "stream", w.stream, "generation", w.gen, "line", string(line))
+	w.log.Log(context.Background(), lvl, "guest output", "stream", w.stream, "generation", w.gen, "line", string(line))
 }

@@ -34,7 +34,7 @@ func BenchmarkRegistrarRefresh(b *testing.B) {
 	const reg, ok = refreshREGISTER, refreshOK
 	for _, tc := range registrarGuests(b) {
 		b.Run(tc.name, func(b *testing.B) {
-			h := newHost(b, append(tc.opts, WithoutTimers())...)
+			h := benchHost(b, append(tc.opts, WithoutTimers())...)
 			f := flowN(1)
 			in := Event{Kind: abi.KindSIPRequest, Dir: abi.DirIn, Flow: f, Role: abi.RoleProxy, Message: []byte(reg)}
 			out := Event{Kind: abi.KindSIPResponse, Dir: abi.DirOut, Flow: f, Role: abi.RoleProxy, LocalReply: true, Message: []byte(ok)}
@@ -49,7 +49,7 @@ func BenchmarkRegistrarRefresh(b *testing.B) {
 					b.Fatal("a quiet refresh entered the guest")
 				}
 				if r := h.Handle(ctx, out); !r.Entered {
-					b.Fatal("200 did not enter the guest")
+					b.Fatalf("200 did not enter the guest: %v", r.Err)
 				}
 			}
 		})
@@ -87,7 +87,7 @@ func BenchmarkRegistrarRefreshCold(b *testing.B) {
 				name = tc.name + "/cold"
 			}
 			b.Run(name, func(b *testing.B) {
-				h := newHost(b, append(tc.opts, WithoutTimers())...)
+				h := benchHost(b, append(tc.opts, WithoutTimers())...)
 				out := Event{Kind: abi.KindSIPResponse, Dir: abi.DirOut, Flow: flowN(1), Role: abi.RoleProxy, LocalReply: true, Message: []byte(refreshOK)}
 				ctx := context.Background()
 				h.Handle(ctx, out)
@@ -98,7 +98,7 @@ func BenchmarkRegistrarRefreshCold(b *testing.B) {
 					}
 					t0 := time.Now()
 					if r := h.Handle(ctx, out); !r.Entered {
-						b.Fatal("200 did not enter the guest")
+						b.Fatalf("200 did not enter the guest: %v", r.Err)
 					}
 					spent += time.Since(t0)
 				}

@@ -264,14 +264,8 @@ func (p *edgeProxy) poll(ctx context.Context, done chan<- struct{}) {
 	}
 }
 
-// keepalives returns the proxy's count of keep-alives answered for transport
-// (STUN Binding requests served on UDP, CRLF pings answered on TCP), as of
-// the latest poll.
-func (p *edgeProxy) keepalives(transport string) float64 {
-	s := p.last()
-	return s.value(transport)
-}
-
+// value is the proxy's count of keep-alives answered for transport (STUN
+// Binding requests served on UDP, CRLF pings answered on TCP).
 func (s sample) value(transport string) float64 {
 	if transport == "udp" {
 		return s.served
@@ -319,20 +313,6 @@ func (p *edgeProxy) arrivals(transport string, from, to time.Time) []time.Time {
 		}
 	}
 	return ts
-}
-
-// countAt is the counter as of the last poll before at.
-func (p *edgeProxy) countAt(transport string, at time.Time) float64 {
-	p.pollMu.Lock()
-	defer p.pollMu.Unlock()
-	v := 0.0
-	for _, s := range p.samples {
-		if s.t.After(at) {
-			break
-		}
-		v = s.value(transport)
-	}
-	return v
 }
 
 type syncBuffer struct {

@@ -132,44 +132,12 @@ func splitPairs(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' || unicode.IsSpace(r) })
 }
 
-// parseOptions turns the options string of sipkeep_open into host options.
+// parseOptions turns the options string of sipkeep_open into host options:
+// the caller keeps records, so the host runs no timers of its own.
 func parseOptions(s string) ([]host.Option, error) {
-	var (
-		opts     []host.Option
-		level    = slog.LevelWarn
-		logTo    = "stderr"
-		cacheDir string
-		pool     = 1
-	)
-	for _, kv := range splitPairs(s) {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "cache_dir":
-			cacheDir = v
-		case "pool":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return nil, fmt.Errorf("options: pool=%q: want a positive integer", v)
-			}
-			pool = n
-		case "timeout_ms":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return nil, fmt.Errorf("options: timeout_ms=%q: want a positive integer", v)
-			}
-			opts = append(opts, host.WithCallTimeout(time.Duration(n)*time.Millisecond))
-		case "log":
-			if v != "stderr" && v != "none" {
-				return nil, fmt.Errorf("options: log=%q: want stderr or none", v)
-			}
-			logTo = v
-		case "log_level":
-			if err := level.UnmarshalText([]byte(v)); err != nil {
-				return nil, fmt.Errorf("options: log_level=%q: %w", v, err)
-			}
-		default:
-			return nil, fmt.Errorf("options: unknown option %q", k)
-		}
+	opts, level, logTo, err := hostOptions(s)
+	if err != nil {
+		return nil, err
 	}
 	var logger *slog.Logger
 	if logTo == "none" {
@@ -178,11 +146,54 @@ func parseOptions(s string) ([]host.Option, error) {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).
 			With("pid", os.Getpid())
 	}
-	opts = append(opts,
-		host.WithoutTimers(),
-		host.WithPoolSize(pool),
-		host.WithCompilationCacheDir(cacheDir),
-		host.WithLogger(logger),
+	return append(opts, host.WithoutTimers(), host.WithLogger(logger)), nil
+}
+
+// parseHostOptions reads the service's options (same syntax; its logger is
+// the server's, so log= is accepted and ignored). The service keeps the
+// records and runs the timers itself.
+func parseHostOptions(s string) ([]host.Option, slog.Level, error) {
+	opts, level, _, err := hostOptions(s)
+	return opts, level, err
+}
+
+// hostOptions parses the key=value options common to both uses.
+func hostOptions(s string) (opts []host.Option, level slog.Level, logTo string, err error) {
+	var (
+		cacheDir string
+		pool     = 1
 	)
-	return opts, nil
+	level, logTo = slog.LevelWarn, "stderr"
+	for _, kv := range splitPairs(s) {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "cache_dir":
+			cacheDir = v
+		case "pool":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, level, logTo, fmt.Errorf("options: pool=%q: want a positive integer", v)
+			}
+			pool = n
+		case "timeout_ms":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, level, logTo, fmt.Errorf("options: timeout_ms=%q: want a positive integer", v)
+			}
+			opts = append(opts, host.WithCallTimeout(time.Duration(n)*time.Millisecond))
+		case "log":
+			if v != "stderr" && v != "none" {
+				return nil, level, logTo, fmt.Errorf("options: log=%q: want stderr or none", v)
+			}
+			logTo = v
+		case "log_level":
+			if err := level.UnmarshalText([]byte(v)); err != nil {
+				return nil, level, logTo, fmt.Errorf("options: log_level=%q: %w", v, err)
+			}
+		default:
+			return nil, level, logTo, fmt.Errorf("options: unknown option %q", k)
+		}
+	}
+	opts = append(opts, host.WithPoolSize(pool), host.WithCompilationCacheDir(cacheDir))
+	return opts, level, logTo, nil
 }

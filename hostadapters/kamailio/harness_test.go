@@ -34,9 +34,10 @@ type kam struct {
 type kamOptions struct {
 	Plain     bool   // without the sipkeep lines (WITH_SIPKEEP undefined)
 	Policy    string // SIPKEEP_POLICY
-	FlowTimer int    // SIPKEEP_FLOW_TIMER (also the registrar's)
-	Upstream  string // "ip:port" of the upstream for foreign domains
+	FlowTimer int    // SIPKEEP_KEEP (also the registrar's Flow-Timer)
+	Upstream  string // "ip:port" of the upstream for UPSTREAM_DOMAINS
 	Children  int
+	Module    string // the plugin to start with (default: the test plugin)
 }
 
 var (
@@ -48,6 +49,9 @@ var (
 // capiLib builds libsipkeep.so once per test process.
 func capiLib(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv("SIPKEEP_LIB"); p != "" {
+		return p
+	}
 	libOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sipkeep-capi-")
 		if err != nil {
@@ -66,6 +70,36 @@ func capiLib(t testing.TB) string {
 		t.Fatal(libErr)
 	}
 	return libPath
+}
+
+var (
+	modOnce sync.Once
+	modPath string
+	modErr  error
+)
+
+// kamModule is the Kamailio module: SIPKEEP_KAMAILIO_MODULE, or built once
+// per test process with `make kamailio-module` (against the installed
+// Kamailio's source).
+func kamModule(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("SIPKEEP_KAMAILIO_MODULE"); p != "" {
+		return p
+	}
+	modOnce.Do(func() {
+		root := testwasm.ModuleRoot()
+		cmd := exec.Command("make", "-s", "kamailio-module")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			modErr = fmt.Errorf("make kamailio-module: %w\n%s", err, out)
+			return
+		}
+		modPath = filepath.Join(root, "build", "kamailio", "sipkeep.so")
+	})
+	if modErr != nil {
+		t.Fatal(modErr)
+	}
+	return modPath
 }
 
 func goBin() string {
@@ -89,10 +123,7 @@ func needKamailio(t testing.TB) string {
 				return c
 			}
 		}
-		t.Skip("kamailio is not installed (apt-get install kamailio kamailio-python3-modules kamailio-outbound-modules): skipping the real-server tests")
-	}
-	if !fileExists("/usr/lib/x86_64-linux-gnu/kamailio/modules/app_python3.so") {
-		t.Skip("kamailio-python3-modules is not installed: skipping")
+		t.Skip("kamailio is not installed (apt-get install kamailio kamailio-outbound-modules): skipping the real-server tests")
 	}
 	return p
 }
@@ -103,7 +134,7 @@ var (
 )
 
 // compileCache is one wazero compilation cache for every Kamailio of this
-// test process, so only the first worker ever compiles the plugin.
+// test process, so each plugin service after the first starts warm.
 func compileCache(t testing.TB) string {
 	cacheOnce.Do(func() { cacheDir, _ = os.MkdirTemp("", "sipkeep-cache-") })
 	return cacheDir
@@ -122,7 +153,7 @@ func setDefine(cfg, name, value string) string {
 }
 
 // renderCfg turns examples/kamailio/kamailio.cfg into this test's cfg.
-func renderCfg(t testing.TB, k *kam, script string) string {
+func renderCfg(t testing.TB, k *kam) string {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(testwasm.ModuleRoot(), "examples", "kamailio", "kamailio.cfg"))
 	if err != nil {
@@ -131,12 +162,14 @@ func renderCfg(t testing.TB, k *kam, script string) string {
 	o := k.Options
 	cfg := string(src)
 	q := strconv.Quote
-	cfg = setDefine(cfg, "SIPKEEP_LIB", q(capiLib(t)))
+	if !o.Plain {
+		cfg = setDefine(cfg, "SIPKEEP_KAMAILIO_MODULE", q(kamModule(t)))
+		cfg = setDefine(cfg, "SIPKEEP_LIB", q(capiLib(t)))
+	}
 	cfg = setDefine(cfg, "SIPKEEP_MODULE", q(k.Module))
-	cfg = setDefine(cfg, "SIPKEEP_SCRIPT", q(script))
+	cfg = setDefine(cfg, "SIPKEEP_CACHE", q(compileCache(t)))
 	cfg = setDefine(cfg, "SIPKEEP_POLICY", q(o.Policy))
-	cfg = setDefine(cfg, "SIPKEEP_OPTIONS", q("cache_dir="+compileCache(t)+";log_level=info"))
-	cfg = setDefine(cfg, "SIPKEEP_FLOW_TIMER", strconv.Itoa(o.FlowTimer))
+	cfg = setDefine(cfg, "SIPKEEP_KEEP", strconv.Itoa(o.FlowTimer))
 	cfg = setDefine(cfg, "UPSTREAM", q("sip:"+o.Upstream))
 	cfg = setDefine(cfg, "CTL_SOCKET", q("unix:"+k.ctl))
 	if o.Plain {
@@ -172,13 +205,16 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	k := &kam{Port: testnet.FreePort(t), Dir: dir, Log: filepath.Join(dir, "kamailio.log"), ctl: filepath.Join(dir, "ctl"), Options: o}
 	k.Module = filepath.Join(dir, "sipkeep.wasm")
-	copyFile(t, testwasm.Path(t), k.Module)
-	script := filepath.Join(testwasm.ModuleRoot(), "hostadapters", "kamailio", "sipkeep_kamailio.py")
+	if o.Module != "" {
+		k.Module = o.Module
+	} else {
+		copyFile(t, testwasm.Path(t), k.Module)
+	}
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(cfgPath, []byte(renderCfg(t, k, script)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(renderCfg(t, k)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	env := os.Environ()
 	check := exec.Command(bin, "-c", "-f", cfgPath)
 	check.Env = env
 	if out, err := check.CombinedOutput(); err != nil {
@@ -199,6 +235,11 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 	t.Cleanup(func() { k.stop(t); logf.Close() })
 	if err := k.waitReady(10 * time.Second); err != nil {
 		t.Fatalf("kamailio did not come up: %v\n%s", err, k.tail(40))
+	}
+	if !o.Plain && o.Module == "" {
+		if err := k.waitLog("plugin service ready", 60*time.Second); err != nil {
+			t.Fatalf("%v\n%s", err, k.tail(40))
+		}
 	}
 	k.warmUp(t)
 	return k
@@ -246,9 +287,20 @@ func (k *kam) waitReady(timeout time.Duration) error {
 	return fmt.Errorf("no TCP listener on %s after %s", k.Addr(), timeout)
 }
 
+// waitLog waits until Kamailio's log contains s.
+func (k *kam) waitLog(s string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if k.logContains(s) {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("no %q in Kamailio's log after %s", s, timeout)
+}
+
 // warmUp sends a burst of OPTIONS from many sockets so that every UDP worker
-// has loaded the plugin (lazily, on its first message) before a test
-// measures anything.
+// has connected to the plugin service before a test measures anything.
 func (k *kam) warmUp(t testing.TB) {
 	t.Helper()
 	var wg sync.WaitGroup
@@ -305,16 +357,28 @@ func (k *kam) kamcmd(t testing.TB, args ...string) string {
 	return string(out)
 }
 
-// stat reads a sipkeep counter (htable sipkeep, key stat::NAME); 0 if unset.
+// stat reads a counter of the plugin service (kamcmd sipkeep.stats: action
+// names such as keepalive-answered, flow-failed; calls, edited...); 0 if absent.
 func (k *kam) stat(t testing.TB, name string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "kamcmd", "-s", "unix:"+k.ctl, "htable.get", "sipkeep", "stat::"+name).CombinedOutput()
-	if err != nil {
+	return lineValue(k.kamcmd(t, "sipkeep.stats"), name)
+}
+
+// kstat reads one of the module's Kamailio statistics (sipkeep:NAME).
+func (k *kam) kstat(t testing.TB, name string) int {
+	t.Helper()
+	out := k.kamcmd(t, "stats.get_statistics", "sipkeep:"+name)
+	m := regexp.MustCompile(`sipkeep:` + regexp.QuoteMeta(name) + ` = (\d+)`).FindStringSubmatch(out)
+	if m == nil {
 		return 0
 	}
-	m := regexp.MustCompile(`value:\s*(-?\d+)`).FindStringSubmatch(string(out))
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// lineValue finds "name N" in text.
+func lineValue(text, name string) int {
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\d+)$`).FindStringSubmatch(text)
 	if m == nil {
 		return 0
 	}

@@ -158,3 +158,20 @@ func answerInvites(u *ua, n int) {
 		u.send(b.String())
 	}
 }
+
+// TestKamailioCfgWithoutModule: the example cfg with its WITH_SIPKEEP
+// define removed is a plain registrar that still works (and grants nothing).
+func TestKamailioCfgWithoutModule(t *testing.T) {
+	k := startKamailio(t, kamOptions{Plain: true})
+	u := newUA(t, "UDP", k.Addr())
+	resp := u.register("plain", k.Addr(), ";keep")
+	if statusCode(resp) != 200 {
+		t.Fatalf("REGISTER: %s", resp)
+	}
+	if v, _ := viaKeep(headers(resp, "Via")[0]); v != "" {
+		t.Errorf("keep=%s granted without the module", v)
+	}
+	if k.logContains("plugin service") {
+		t.Errorf("sipkeep appears in the log of the cfg without the module")
+	}
+}

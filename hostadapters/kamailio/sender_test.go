@@ -1,6 +1,7 @@
 package kamailio
 
 import (
+	"bufio"
 	"net"
 	"strings"
 	"sync"
@@ -159,7 +160,7 @@ func TestKamailioSender(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(times); i++ {
-		// 80–100 % of 2 s, plus the 100 ms rtimer step and scheduling slack.
+		// 80–100 % of 2 s, plus scheduling slack.
 		if d := times[i].Sub(times[i-1]); d < 1500*time.Millisecond || d > 2300*time.Millisecond {
 			t.Errorf("R13: interval %d = %s, want within [1.6 s, 2 s] (+timer step)", i, d)
 		} else {
@@ -190,5 +191,117 @@ func TestKamailioSender(t *testing.T) {
 	}
 	if n := k.stat(t, "flow-failed"); n < 1 {
 		t.Errorf("R18: no flow-failed reported\n%s", k.tail(20))
+	}
+	if !k.logContains("sipkeep flow-failed: udp") {
+		t.Errorf("event_route[sipkeep:flow-failed] did not run for the UDP flow\n%s", k.tail(20))
+	}
+}
+
+// tcpUpstream is a Go TCP SIP server that grants keep=grant and answers
+// CRLFCRLF pings with a CRLF pong until told to stop.
+type tcpUpstream struct {
+	ln    net.Listener
+	grant string
+	quiet atomic.Bool
+	pings atomic.Int32
+	eof   chan struct{} // closed when Kamailio closes the connection
+	req   chan string
+}
+
+func startTCPUpstream(t *testing.T, grant string) *tcpUpstream {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &tcpUpstream{ln: ln, grant: grant, eof: make(chan struct{}), req: make(chan string, 8)}
+	t.Cleanup(func() { ln.Close() })
+	go u.serve()
+	return u
+}
+
+func (u *tcpUpstream) serve() {
+	c, err := u.ln.Accept()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	defer close(u.eof)
+	rd := bufio.NewReader(c)
+	up := &upstream{grant: u.grant}
+	for {
+		// CRLFCRLF pings between messages.
+		b, err := rd.Peek(1)
+		if err != nil {
+			return
+		}
+		if b[0] == '\r' || b[0] == '\n' {
+			four, err := rd.Peek(4)
+			if err == nil && string(four) == "\r\n\r\n" {
+				rd.Discard(4)
+				u.pings.Add(1)
+				if !u.quiet.Load() {
+					c.Write([]byte("\r\n"))
+				}
+				continue
+			}
+			rd.Discard(1)
+			continue
+		}
+		msg, err := readStreamMessage(rd)
+		if err != nil {
+			return
+		}
+		if strings.HasPrefix(msg, "SIP/2.0") || strings.HasPrefix(msg, "ACK ") {
+			continue
+		}
+		u.req <- msg
+		c.Write([]byte(up.reply(msg)))
+	}
+}
+
+// TestKamailioSenderTCP: over TCP, Kamailio offers ;keep upstream (R4), sends
+// CRLFCRLF pings on the connection once granted keep=N, takes the pongs as
+// answers, and when the upstream stops answering reports the flow failed
+// (event route) and closes the connection (R18, K4).
+func TestKamailioSenderTCP(t *testing.T) {
+	up := startTCPUpstream(t, "2")
+	k := startKamailio(t, kamOptions{
+		Upstream: up.ln.Addr().String() + ";transport=tcp",
+		Policy:   "floor_seconds=1",
+	})
+	ua := newUA(t, "UDP", k.Addr())
+	resp := ua.register("trunkuser", "trunk.example", ";keep")
+	if statusCode(resp) != 200 {
+		t.Fatalf("REGISTER via upstream: %s", resp)
+	}
+	fwd := <-up.req
+	if v, ok := viaKeep(headers(fwd, "Via")[0]); !ok || v != "" {
+		t.Fatalf("R4: Kamailio's own Via should carry a bare ;keep, got %q", headers(fwd, "Via")[0])
+	}
+	deadline := time.Now().Add(12 * time.Second)
+	for up.pings.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := up.pings.Load(); n < 3 {
+		t.Fatalf("want 3 CRLF pings within 12 s, got %d\n%s", n, k.tail(30))
+	}
+	if n := k.stat(t, "keepalive-answered"); n < 2 {
+		t.Errorf("keepalive-answered = %d, want ≥ 2 (pongs seen)", n)
+	}
+	if k.stat(t, "flow-failed") != 0 {
+		t.Fatalf("flow failed while the upstream answered\n%s", k.tail(30))
+	}
+	up.quiet.Store(true)
+	select {
+	case <-up.eof:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("R18: Kamailio kept the connection after the pongs stopped\n%s", k.tail(30))
+	}
+	if n := k.stat(t, "flow-failed"); n < 1 {
+		t.Errorf("R18: no flow-failed reported")
+	}
+	if !k.logContains("sipkeep flow-failed: tcp") {
+		t.Errorf("event_route[sipkeep:flow-failed] did not run for the TCP flow\n%s", k.tail(20))
 	}
 }

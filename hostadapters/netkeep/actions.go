@@ -26,6 +26,10 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 		log.Debug("sipkeep: STUN keep-alive sent", "attempt", a.Attempt, "rto_ms", a.Value)
 		k.emit(f, a, at)
 	case abi.ActSendPing:
+		if f.Transport == abi.TransportWS || f.Transport == abi.TransportWSS {
+			k.sendWSPing(f, a, at, log)
+			return
+		}
 		c := k.streamFor(f)
 		if c == nil {
 			log.Warn("sipkeep: cannot send ping", "err", errNoFlow)
@@ -43,6 +47,9 @@ func (k *Keeper) HandleAction(f host.Flow, a abi.Action) {
 		k.emit(f, a, at) // why first; the close that follows reports Closed
 		if f.Transport.Stream() {
 			if c := k.streamFor(f); c != nil {
+				_ = c.Close()
+			}
+			if c := k.wsStreams.get(f); c != nil {
 				_ = c.Close()
 			}
 		}

@@ -17,6 +17,50 @@
 //     requests from the flow's own UDP socket (same 5-tuple as the SIP
 //     traffic, so they refresh the same NAT binding), CRLFCRLF pings on the
 //     stream, failed flows closed and reported.
+//
+// # Framing under hostile input
+//
+// A stream is framed once, by netkeep, and the reader above gets exactly the
+// messages the plugin was shown, one message per Read (a read never ends a
+// header section just after a line's CRLF, where a stream parser could not
+// tell whether the next line folds). The framer is incremental: each header
+// line is scanned once however the bytes arrive, so a peer dribbling a body
+// behind thousands of folded lines costs a few bytes of work per byte sent.
+// It is strict where readers differ: a stream message must have exactly one
+// Content-Length (or "l"), of digits; NUL, a bare CR or LF, a header line
+// without a token name and a colon, a continuation line right after the
+// start line, and anything but a start line after the keep-alive CRLFs at a
+// message boundary (RFC 5626 §3.5.1) are framing errors (ErrFraming).
+//
+// Limits (Limits, WithLimits; DefaultLimits):
+//
+//	message             65,535 B  513 Message Too Large (RFC 3261 §21.5.14)
+//	header section      32 KiB    513
+//	header lines        256       400 Too Many Headers
+//	continuation lines  16 per header field   400
+//	message timeout     30 s from a message's first byte to its last
+//	idle timeout        3 min on an accepted stream (see below)
+//
+// A request over a limit or malformed is answered (400, or 513 for size)
+// when its Via, From, To, Call-ID and CSeq were read whole and it is not an
+// ACK; then the stream closes, its buffers with it. A stream holds at most
+// about one message plus a 4 KiB read window while a message arrives, and at
+// most 4 KiB once drained. Stats counts framing errors, answers and
+// timeouts.
+//
+// The idle timeout closes an accepted stream on which nothing has passed
+// either way, unless the plugin keeps the flow alive (it started sending or
+// expecting keep-alives: its failure detection governs the stream, and once
+// it reports the flow dead the idle timeout applies again) or a 2xx to a
+// REGISTER went out on it: a UA registered over a connection without
+// keep-alives is reached over that connection until its registration ends,
+// so only the registrar, the UA or TCP keep-alive failure (Go enables TCP
+// keep-alives on accepted connections) ends it. Dialed streams have no idle
+// timeout.
+//
+// UDP datagrams get the same header checks (at most one Content-Length,
+// well-formed lines, the same limits) and are cut after their Content-Length
+// (RFC 3261 §18.3); a datagram that fails is dropped and counted.
 package netkeep
 
 // This file pins the API other adapters (sipgo, examples) build on.

@@ -72,6 +72,8 @@ type framer struct {
 	total    int // stBody: message length
 	// lastHead is the header length of the message next returned last.
 	lastHead int
+	// done counts the messages next returned.
+	done int
 }
 
 // hkind is a header field the framer cares about.
@@ -132,9 +134,6 @@ func (f *framer) space(min int) []byte {
 
 // grew records n bytes written into the slice space returned.
 func (f *framer) grew(n int) { f.w += n }
-
-// buffered reports how many bytes wait for more input.
-func (f *framer) buffered() int { return f.w - f.r }
 
 // inMessage reports whether a message has started but not completed: more
 // than a keep-alive's prefix is buffered.
@@ -218,9 +217,9 @@ func (f *framer) next(pongFirst, eager bool) (it item, msg []byte, err error) {
 	msg = append([]byte(nil), b[:f.total]...)
 	f.work += f.total
 	f.consume(f.total)
-	head := f.head
+	head, done := f.head, f.done+1
 	f.reset()
-	f.lastHead = head
+	f.lastHead, f.done = head, done
 	return itemMessage, msg, nil
 }
 

@@ -5,11 +5,14 @@ import (
 	"testing"
 )
 
+// fuzzLimits are small, so that fuzzing reaches every limit.
+var fuzzLimits = Limits{Message: 4096, Header: 1024, Lines: 16, Folds: 4}
+
 // runFramer feeds data in chunks (sizes from splits) the way the read side
 // does and returns the messages, the keep-alive bytes consumed, the pings
 // (each of which the stream answers with exactly one pong) and what is left.
 func runFramer(data, splits []byte) (msgs [][]byte, consumed []byte, pings int, rest []byte, err error) {
-	f := newFramer(Limits{Message: 4096}, true, true)
+	f := newFramer(fuzzLimits, true, true)
 	for len(data) > 0 {
 		n := len(data)
 		if len(splits) > 0 {
@@ -43,14 +46,16 @@ func runFramer(data, splits []byte) (msgs [][]byte, consumed []byte, pings int, 
 
 // FuzzFramer: the framer never panics, never loses or invents bytes (what it
 // consumed plus what it holds is the input), every message it emits is whole
-// (ends its headers, starts with no CRLF), and the pings it reports are
-// exactly the CRLFCRLFs it consumed at a boundary — however the input is split.
+// (ends its headers, starts with no CRLF), and however the input is cut it
+// finds exactly what it finds in one piece: the same messages, the same
+// pings, an error or not.
 func FuzzFramer(f *testing.F) {
 	m := []byte(sipRequest("MESSAGE", "hi\r\n\r\n"))
 	f.Add(append(append([]byte("\r\n\r\n"), m...), "\r\n\r\n\r\n"...), []byte{0, 3, 1, 40})
 	f.Add([]byte("\r\n\r\n\r\n\r\n"), []byte{0, 0, 0, 0})
 	f.Add([]byte("OPTIONS sip:x SIP/2.0\r\nl: 2\r\n\r\nab\r\nINVITE x SIP/2.0\r\n\r\n"), []byte{5})
 	f.Add([]byte("A\r\nContent-Length: 9999999\r\n\r\n"), []byte{})
+	f.Add([]byte("OPTIONS sip:x SIP/2.0\r\nX: a\r\n b\r\n\tc\r\nContent-Length:\r\n 1\r\n\r\nz"), []byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, data, splits []byte) {
 		msgs, consumed, pings, rest, err := runFramer(data, splits)
 		if !bytes.HasPrefix(data, consumed) || !bytes.Equal(append(append([]byte(nil), consumed...), rest...), data) {
@@ -61,11 +66,13 @@ func FuzzFramer(f *testing.F) {
 				t.Fatalf("bad message %q", m)
 			}
 		}
-		if err == nil {
-			// The same input in one piece frames identically.
-			msgs1, _, pings1, _, _ := runFramer(data, nil)
-			if pings1 != pings || len(msgs1) != len(msgs) {
-				t.Fatalf("split changed the result: %d/%d pings, %d/%d messages", pings, pings1, len(msgs), len(msgs1))
+		msgs1, _, pings1, _, err1 := runFramer(data, nil)
+		if pings1 != pings || len(msgs1) != len(msgs) || (err == nil) != (err1 == nil) {
+			t.Fatalf("the cut changed the result: %d/%d pings, %d/%d messages, error %v/%v", pings, pings1, len(msgs), len(msgs1), err, err1)
+		}
+		for i := range msgs {
+			if !bytes.Equal(msgs[i], msgs1[i]) {
+				t.Fatalf("the cut changed message %d: %q / %q", i, msgs[i], msgs1[i])
 			}
 		}
 	})

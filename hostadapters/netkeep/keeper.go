@@ -32,6 +32,8 @@ type Keeper struct {
 	streams map[streamKey]*Conn            // streams by (local, remote)
 	locals  map[netip.AddrPort]struct{}    // every wrapped local address (Record-Route test)
 
+	wsStreams wsRegistry // WebSocket connections (ws.go)
+
 	cnt counters
 }
 

@@ -3,6 +3,7 @@ package netkeep
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
@@ -33,6 +34,7 @@ type Conn struct {
 	cur      framed   // the message being returned
 	rerr     error    // sticky error, returned once the messages are drained
 	msgStart time.Time
+	msgSeq   int          // rfr.done when msgStart was set
 	readIdle atomic.Int64 // the reader's last deadline as a duration; re-armed after keep-alives
 
 	dlMu        sync.Mutex // deadlines: the application's and netkeep's
@@ -130,9 +132,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if keepalive {
 			c.rearmReadDeadline()
 		}
+		// The message timeout runs from when a message is first seen
+		// partial: a new one (the last completed, the next begun in the
+		// same read) restarts it.
 		if c.rfr.inMessage() {
-			if c.msgStart.IsZero() {
-				c.msgStart = time.Now()
+			if c.msgStart.IsZero() || c.msgSeq != c.rfr.done {
+				c.msgStart, c.msgSeq = time.Now(), c.rfr.done
 			}
 		} else {
 			c.msgStart = time.Time{}
@@ -205,7 +210,10 @@ func (c *Conn) fail(err error) {
 		c.k.cnt.timeouts.Add(1)
 	}
 	c.k.log.Debug("sipkeep: stream closed", "flow", flowString(c.flow), "err", err)
-	c.rerr = err
+	// The reader learns why, and that netkeep closed the stream (sipgo then
+	// logs it as a closed connection, at debug: a peer cannot fill the
+	// error log by opening bad streams; Stats counts them).
+	c.rerr = fmt.Errorf("%w; %w", err, net.ErrClosed)
 	c.rfr.release()
 	_ = c.Close()
 }

@@ -107,8 +107,11 @@ func TestFoldedHeaderAttackClosedAtLimit(t *testing.T) {
 		t.Fatalf("reader error %v", err)
 	}
 	s := <-conns
-	if s.rfr.store != nil {
-		t.Fatalf("closed stream still holds %d bytes", cap(s.rfr.store))
+	s.rmu.Lock()
+	held := cap(s.rfr.store)
+	s.rmu.Unlock()
+	if held != 0 {
+		t.Fatalf("closed stream still holds %d bytes", held)
 	}
 	if k.Stats().FramingErrors != 1 {
 		t.Fatalf("stats %+v", k.Stats())
@@ -192,4 +195,31 @@ func TestIdleStreamClosed(t *testing.T) {
 		case <-time.After(800 * time.Millisecond):
 		}
 	})
+}
+
+// The message timeout bounds one message, not a busy stream: messages that
+// keep arriving with each read ending inside the next one never trip it.
+func TestMessageTimeoutPerMessageOnBusyStream(t *testing.T) {
+	_, h, c, _, errc := limitServer(t, WithLimits(Limits{MessageTimeout: 300 * time.Millisecond}))
+	msg := sipRequest("OPTIONS", "")
+	pending := ""
+	for i := range 12 { // 1.2 s: every write completes one message and starts the next
+		part := pending + msg[:len(msg)/2]
+		if i == 0 {
+			part = msg[:len(msg)/2]
+		}
+		if _, err := c.Write([]byte(part)); err != nil {
+			t.Fatal(err)
+		}
+		pending = msg[len(msg)/2:]
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("busy stream closed: %v", err)
+	default:
+	}
+	if n := h.count(abi.KindSIPRequest, abi.DirIn); n != 11 {
+		t.Fatalf("%d messages", n)
+	}
 }

@@ -1,7 +1,7 @@
-// Package opensips holds the sipkeep adapter for OpenSIPS 3.x
-// (sipkeep_opensips.py, run by OpenSIPS's python module over libsipkeep.so).
-// OpenSIPS is not packaged for Debian bookworm, so the test runs the adapter
-// against a stand-in OpenSIPS module and a recording fake message, with the
-// real library and plugin loaded; see README.md for what is and is not
-// verified.
+// Package opensips tests sipkeep's native OpenSIPS module (module/, the C
+// glue of sipkeep.so on the shared core in hostadapters/sipkeepc) against a
+// real OpenSIPS built from its source: `make opensips-test
+// OPENSIPS_SRC=<tree>`. Without such a build the tests skip, saying why:
+// OpenSIPS is not packaged for Debian and CI cannot fetch its source. See
+// README.md.
 package opensips

@@ -31,6 +31,12 @@ type rig struct {
 
 func newRig(t *testing.T, opts ...sipgokeep.Option) *rig {
 	t.Helper()
+	return newRigWith(t, nil, opts...)
+}
+
+// newRigWith calls before (to register handlers) ahead of serving.
+func newRigWith(t *testing.T, before func(*sipgo.Server), opts ...sipgokeep.Option) *rig {
+	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +51,9 @@ func newRig(t *testing.T, opts ...sipgokeep.Option) *rig {
 	r.tcp, err = net.Listen("tcp", r.udp.LocalAddr().String())
 	if err != nil {
 		t.Skipf("TCP port taken: %v", err)
+	}
+	if before != nil {
+		before(srv)
 	}
 	go r.ad.ServeUDP(srv, r.udp)
 	go r.ad.ServeTCP(srv, r.tcp)

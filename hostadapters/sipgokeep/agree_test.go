@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/sipkeep/sipkeep/abi"
@@ -59,14 +60,15 @@ func agreeRig(t *testing.T, opts ...netkeep.Option) (r *rig, plugin *pluginSide,
 	nk := netkeep.New(opts...)
 	plugin = &pluginSide{}
 	nk.Attach(plugin)
-	r = newRig(t, sipgokeep.WithKeeper(nk))
 	stack = &seen{}
 	handle := func(req *sip.Request, tx sip.ServerTransaction) {
 		stack.add(req.CallID().Value())
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	}
-	r.srv.OnRegister(handle)
-	r.srv.OnOptions(handle)
+	r = newRigWith(t, func(srv *sipgo.Server) {
+		srv.OnRegister(handle)
+		srv.OnOptions(handle)
+	}, sipgokeep.WithKeeper(nk))
 	return r, plugin, stack
 }
 

@@ -34,6 +34,15 @@
 //     what sip.TCPConnection reads and writes. netkeep's stream wrapper
 //     frames messages, consumes and pongs CRLFCRLF at message boundaries (sipgo
 //     alone pongs only a read that is exactly CRLFCRLF) and edits on write.
+//   - One authority on message boundaries: sipgo's stream parser re-frames
+//     the bytes netkeep's Read returns, so netkeep refuses whatever the two
+//     could split differently (sipgo takes the last of two Content-Lengths,
+//     drops a read of NULs, parses a continuation line at the end of a read
+//     as a header of its own) and returns one message per Read, never
+//     ending a read just after a header line's CRLF. netkeep's message limit
+//     defaults to sipgo's sip.ParseMaxMessageLength (65,535 bytes): raise
+//     both together. TestPluginAndSipgoSeeTheSameMessages and
+//     netkeep's FuzzFramerAgreesWithSipgo hold this.
 //   - Outgoing UDP requests: for a destination it has not heard from, sipgo
 //     creates a new ephemeral socket (TransportUDP.CreateConnection) unless
 //     Request.Laddr names a served socket. ClientRequestFlow sets Laddr, so

@@ -58,6 +58,16 @@ type Out struct {
 	Reason   abi.Reason
 	Deadline int64
 	Errno    abi.Errno
+	// Skipped: the guest is a host that answered without calling the
+	// plugin (see Skipper).
+	Skipped bool
+}
+
+// Skipper is a Guest that can answer a call without running the plugin
+// (host/hosttest's host.Host behind the ABI): Skipped reports whether the
+// last call did.
+type Skipper interface {
+	Skipped() bool
 }
 
 // Has reports whether an action of kind k was returned.
@@ -292,6 +302,9 @@ func (h *Harness) call(f Flow, kind abi.Kind, dir abi.Direction, msg []byte, ent
 	}
 	r := entry(int32(n))
 	out := Out{Flow: f, Message: string(msg)}
+	if sk, ok := h.g.(Skipper); ok {
+		out.Skipped = sk.Skipped()
+	}
 	if r < 0 {
 		out.Errno = abi.Errno(-r)
 		return out

@@ -3,6 +3,7 @@ package keeptest_test
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -68,8 +69,42 @@ func TestRequirementsHaveCases(t *testing.T) {
 		}
 	}
 	for _, id := range ids {
+		if strings.HasPrefix(id, "W") {
+			continue // WebSocket transport ids: TestWebSocketIDsHaveTests
+		}
 		if !covered[id] {
 			t.Errorf("abi/REQUIREMENTS.md lists %s, but no conformance case in keeptest.Cases has that id", id)
 		}
+	}
+}
+
+// TestWebSocketIDsHaveTests: the W ids (SIP over WebSocket) are about the
+// transport under the plugin, so they are proved by the adapter and edge
+// proxy tests over real WebSocket connections, not by keeptest.Cases; each
+// must name at least one TestW<n>_ there.
+func TestWebSocketIDsHaveTests(t *testing.T) {
+	var src []byte
+	for _, dir := range []string{"../../examples/edgeproxy", "../../hostadapters/netkeep", "../../hostadapters/sipgokeep"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src = append(src, b...)
+		}
+	}
+	n := 0
+	for _, id := range requirementIDs(t) {
+		if !strings.HasPrefix(id, "W") {
+			continue
+		}
+		n++
+		if !strings.Contains(string(src), "func Test"+id+"_") {
+			t.Errorf("abi/REQUIREMENTS.md lists %s, but no func Test%s_ in the WebSocket adapter tests", id, id)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no W ids read from abi/REQUIREMENTS.md")
 	}
 }

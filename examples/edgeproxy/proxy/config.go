@@ -60,6 +60,17 @@ type Config struct {
 
 	// Metrics is host:port of the Prometheus endpoint (/metrics); empty: off.
 	Metrics string `json:"metrics"`
+
+	// Secure and WebSocket listeners (secure.go); each is host:port, empty:
+	// off. TLS and WSS need TLSCert and TLSKey (PEM files).
+	TLSListen string `json:"tls_listen"`
+	WSListen  string `json:"ws_listen"`
+	WSSListen string `json:"wss_listen"`
+	TLSCert   string `json:"tls_cert"`
+	TLSKey    string `json:"tls_key"`
+	// Webphone is a directory served over HTTP(S) on the WS and WSS ports:
+	// a request that is not a WebSocket upgrade gets a file from it.
+	Webphone string `json:"webphone"`
 }
 
 // Keep is the sipkeep policy in the terms an operator thinks in; Policy
@@ -134,6 +145,9 @@ func (c *Config) Validate() error {
 	if c.MaxContacts < 0 {
 		return errors.New("max contacts is negative")
 	}
+	if err := c.validateSecure(); err != nil {
+		return err
+	}
 	if c.MaxExpires <= 0 || c.DefaultExpires <= 0 {
 		return errors.New("expires must be positive")
 	}
@@ -177,6 +191,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Keep.Sender, "keep-sender", c.Keep.Sender, "sender role: offer ;keep to next hops and send keep-alives")
 	fs.Var(uintFlag{&c.Keep.DeadFlowMultiple}, "dead-flow-multiple", "report a flow dead after this many intervals without keep-alives (0: off)")
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "host:port for the Prometheus endpoint /metrics (empty: off)")
+	c.registerSecureFlags(fs)
 }
 
 type listFlag struct{ p *[]string }

@@ -174,7 +174,7 @@ func (p *Proxy) rrHeader(transport string) *sip.RecordRouteHeader {
 	return &sip.RecordRouteHeader{Address: sip.Uri{
 		Scheme: "sip",
 		Host:   p.host,
-		Port:   p.port,
+		Port:   p.portFor(transport),
 		UriParams: sip.HeaderParams{
 			{K: "transport", V: transport},
 			{K: "lr", V: ""},

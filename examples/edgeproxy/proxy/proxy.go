@@ -53,6 +53,7 @@ type Proxy struct {
 
 	udp     net.PacketConn
 	tcp     net.Listener
+	sec     secure // TLS, WS, WSS (secure.go)
 	httpSrv *http.Server
 	httpLn  net.Listener
 
@@ -90,6 +91,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 			p.Close()
 		}
 	}()
+	if err := p.bindSecure(); err != nil {
+		return nil, err
+	}
 
 	var err error
 	sl := SipgoLogger(p.log) // sipgo logs what peers send: see SipgoLogger
@@ -134,6 +138,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	if p.tcp != nil {
 		p.serve(func() error { return p.ad.ServeTCP(p.srv, p.tcp) })
 	}
+	p.serveSecure()
 	if cfg.Metrics != "" {
 		if err := p.serveMetrics(sctx); err != nil {
 			return nil, err
@@ -141,7 +146,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Proxy, error) {
 	}
 	ok = true
 	p.log.Info("edge proxy listening", "addr", net.JoinHostPort(p.host, strconv.Itoa(p.port)),
-		"transports", cfg.Transports, "record_route", cfg.RecordRoute, "sipkeep", cfg.sipkeep(), "native_plugin", cfg.NativePlugin)
+		"transports", cfg.Transports, "ports", p.sec.ports, "record_route", cfg.RecordRoute, "sipkeep", cfg.sipkeep(), "native_plugin", cfg.NativePlugin)
 	return p, nil
 }
 
@@ -273,6 +278,7 @@ func (p *Proxy) Close() error {
 		if p.tcp != nil {
 			p.tcp.Close()
 		}
+		p.closeSecure()
 		if p.ad != nil {
 			p.ad.Close()
 		}

@@ -43,12 +43,12 @@ func (p *Proxy) isUs(u sip.Uri) bool {
 	if port == 0 {
 		port = 5060
 	}
-	return port == p.port
+	return p.ownPort(port)
 }
 
 // isLocalDomain reports whether a request-URI is served by our registrar.
 func (p *Proxy) isLocalDomain(u sip.Uri) bool {
-	return p.domains[strings.ToLower(u.Host)] && (u.Port == 0 || u.Port == p.port)
+	return p.domains[strings.ToLower(u.Host)] && (u.Port == 0 || p.ownPort(u.Port))
 }
 
 // route decides where req goes, popping our own Route entry (loose routing,
@@ -111,6 +111,9 @@ func (p *Proxy) uriTarget(u sip.Uri, req *sip.Request) target {
 }
 
 func (p *Proxy) hasTransport(tr string) bool {
+	if p.sec.ports[strings.ToUpper(tr)] != 0 {
+		return true
+	}
 	for _, t := range p.cfg.Transports {
 		if strings.EqualFold(t, tr) {
 			return true

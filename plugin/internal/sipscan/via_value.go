@@ -10,9 +10,13 @@ const (
 	viaTrunc        // a quoted-string not closed: ErrTruncated
 )
 
-// The assembly's flags of one parameter (param's hasEq and quoted).
+// The assembly's flags of one parameter (param's hasEq and quoted). Only
+// via_value_wasm.s reads them, as const_viaHasEq and const_viaQuoted
+// through go_asm.h, which staticcheck does not see.
 const (
-	viaHasEq  = 1
+	//lint:ignore U1000 read by via_value_wasm.s
+	viaHasEq = 1
+	//lint:ignore U1000 read by via_value_wasm.s
 	viaQuoted = 2
 )
 

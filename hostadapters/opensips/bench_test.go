@@ -1,0 +1,142 @@
+package opensips
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkOpenSIPSRegister measures OpenSIPS's REGISTER rate as registrar
+// under sipp load (UDP, 100 outstanding, no rate cap), plain and with
+// sipkeep.so, in one run: both servers run side by side and the loads
+// alternate (plain, sipkeep, plain, ...) so that both see the same machine.
+// reg/s are the medians; ratio is sipkeep/plain.
+func BenchmarkOpenSIPSRegister(b *testing.B) {
+	const calls, rounds = 3000, 5
+	needSipp(b)
+	plain := start(b, options{Plain: true})
+	sk := start(b, options{})
+	for _, s := range []*osips{plain, sk} {
+		runSipp(b, s, sippRun{Calls: 300, Limit: 50}) // warm every worker
+	}
+	var rp, rs []float64
+	var cpu [2]cpuUse
+	b.ResetTimer()
+	for i := 0; i < rounds; i++ {
+		for j, c := range []struct {
+			s     *osips
+			rates *[]float64
+			check bool
+		}{{plain, &rp, false}, {sk, &rs, true}} {
+			before := c.s.cpu()
+			took := runSipp(b, c.s, sippRun{Calls: calls, Limit: 100, CheckKeep: c.check})
+			cpu[j].add(c.s.cpu().minus(before))
+			*c.rates = append(*c.rates, float64(calls)/took.Seconds())
+		}
+	}
+	b.StopTimer()
+	n := float64(calls * rounds)
+	b.Logf("CPU per REGISTER: plain %.0f µs; sipkeep %.0f µs (workers and the rest %.0f µs, plugin service %.0f µs)",
+		cpu[0].total()/n, cpu[1].total()/n, cpu[1].other/n, cpu[1].service/n)
+	mp, ms := median(rp), median(rs)
+	b.ReportMetric(mp, "plain-reg/s")
+	b.ReportMetric(ms, "sipkeep-reg/s")
+	b.ReportMetric(ms/mp, "ratio")
+	b.Logf("plain %s reg/s, sipkeep %s reg/s (%d REGISTERs per run, alternating); median ratio %.2f",
+		rates(rp), rates(rs), calls, ms/mp)
+}
+
+// BenchmarkOpenSIPSMemory measures what sipkeep adds to OpenSIPS's memory
+// with 4 and 16 workers per transport: the proportional set size (PSS,
+// shared pages split among the processes that map them) of every OpenSIPS
+// process, summed, after a REGISTER load, with sipkeep minus without.
+func BenchmarkOpenSIPSMemory(b *testing.B) {
+	needSipp(b)
+	for _, workers := range []int{4, 16} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var pss [2]float64
+			for i, plain := range []bool{true, false} {
+				s := start(b, options{Plain: plain, Workers: workers})
+				runSipp(b, s, sippRun{Calls: 2000, Limit: 100, CheckKeep: !plain})
+				time.Sleep(500 * time.Millisecond)
+				pss[i] = s.pssMB(b)
+				s.stop(b)
+			}
+			b.ReportMetric(pss[0], "plain-MB")
+			b.ReportMetric(pss[1], "sipkeep-MB")
+			b.ReportMetric(pss[1]-pss[0], "added-MB")
+			b.Logf("%d workers per transport: PSS %.1f MB plain, %.1f MB with sipkeep: +%.1f MB",
+				workers, pss[0], pss[1], pss[1]-pss[0])
+		})
+	}
+}
+
+// pssMB sums Pss over OpenSIPS's processes, in MB.
+func (s *osips) pssMB(t testing.TB) float64 {
+	t.Helper()
+	var kb float64
+	for _, pid := range s.pids() {
+		f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
+				n, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+				kb += n
+			}
+		}
+		f.Close()
+	}
+	return kb / 1024
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func rates(v []float64) string {
+	var p []string
+	for _, r := range v {
+		p = append(p, fmt.Sprintf("%.0f", r))
+	}
+	return strings.Join(p, "/")
+}
+
+// cpuUse is CPU time in µs of OpenSIPS's processes: the plugin service
+// (the one multi-threaded process: it runs Go) and all the others.
+type cpuUse struct{ service, other float64 }
+
+func (c *cpuUse) add(d cpuUse)         { c.service += d.service; c.other += d.other }
+func (c cpuUse) minus(d cpuUse) cpuUse { return cpuUse{c.service - d.service, c.other - d.other} }
+func (c cpuUse) total() float64        { return c.service + c.other }
+
+func (s *osips) cpu() cpuUse {
+	var u cpuUse
+	for _, pid := range s.pids() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		f := strings.Fields(string(b[i+2:]))
+		// fields after ")": state(0) ... utime(11) stime(12) ... num_threads(17)
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		us := (ut + st) * 1e6 / 100 // USER_HZ
+		if th, _ := strconv.Atoi(f[17]); th > 1 {
+			u.service += us
+		} else {
+			u.other += us
+		}
+	}
+	return u
+}

@@ -1,0 +1,125 @@
+package opensips
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// senderPolicy makes keep-alive failure quick to observe: STUN gives up
+// after two requests 100 ms apart (RFC 5389's Rc and RTO, policy-tunable).
+const senderPolicy = "receiver_keep_seconds=3;floor_seconds=1;stun_rto_ms=100;stun_max_requests=2;stun_final_multiplier=2"
+
+// TestOpenSIPSSender runs OpenSIPS as the sender toward an upstream
+// registrar that grants keep=2: OpenSIPS offers ;keep on its own Via, then
+// sends keep-alives from its own SIP socket at 80–100 % of 2 s, and reports
+// the flow failed (event route, statistics) when the upstream goes silent.
+func TestOpenSIPSSender(t *testing.T) {
+	up := startUpstream(t)
+	up.grant.Store(2)
+	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy})
+	self := s.Addr()
+
+	t.Run("R4_KeepOnOwnVia", func(t *testing.T) {
+		u := newUA(t, "UDP", s.Addr())
+		resp := u.register("sender", "upstream.test", ";keep")
+		if statusCode(resp) != 200 {
+			t.Fatalf("REGISTER via OpenSIPS: %s", resp)
+		}
+		vias := headers(up.lastRequest(), "Via")
+		if len(vias) < 2 || !strings.Contains(vias[0], self) {
+			t.Fatalf("upstream: top Via is not OpenSIPS's (%s): %q", self, vias)
+		}
+		if v, ok := viaKeep(vias[0]); !ok || v != "" {
+			t.Errorf("R4: OpenSIPS's Via: want a bare ;keep, got %q", vias[0])
+		}
+		// The UA's own offer is answered by OpenSIPS as receiver.
+		if v, _ := viaKeep(headers(resp, "Via")[0]); v != "3" {
+			t.Errorf("UA's Via in the forwarded 200: want keep=3, got %q", headers(resp, "Via")[0])
+		}
+	})
+
+	t.Run("K4_STUNFromTheSIPPortAt80To100Percent", func(t *testing.T) {
+		got := waitFor(t, 12*time.Second, func() []stunSeen {
+			if st := up.stunsSeen(); len(st) >= 4 {
+				return st
+			}
+			return nil
+		})
+		for _, st := range got {
+			if st.from != self {
+				t.Errorf("STUN keep-alive from %s, want OpenSIPS's SIP socket %s", st.from, self)
+			}
+		}
+		checkIntervals(t, got, 2*time.Second)
+	})
+
+	t.Run("K4_FlowFailsWhenUpstreamSilent", func(t *testing.T) {
+		up.quiet.Store(true)
+		if !s.waitLog("EVENT sipkeep flow failed udp 127.0.0.1:", 10*time.Second) {
+			t.Fatalf("no E_SIPKEEP_FLOW_FAILED event in the log after the upstream went silent")
+		}
+		mod, svc := s.stats(t)
+		if num(mod, "flows_failed") < 1 || num(mod, "stun_sent") < 4 {
+			t.Errorf("sipkeep_stats: want flows_failed ≥ 1 and stun_sent ≥ 4: %v %v", mod, svc)
+		}
+		t.Logf("sipkeep_stats: %v service: %v", mod, svc)
+	})
+}
+
+// TestOpenSIPSSenderTCP: toward a TCP upstream the keep-alives are CRLF
+// pings on OpenSIPS's connection, at 80–100 % of the granted interval.
+func TestOpenSIPSSenderTCP(t *testing.T) {
+	up := startUpstream(t)
+	up.grant.Store(2)
+	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy})
+	u := newUA(t, "UDP", s.Addr())
+	if resp := u.register("sendertcp", "upstream.test", ";keep", "X-Upstream-TCP: 1"); statusCode(resp) != 200 {
+		t.Fatalf("REGISTER via OpenSIPS: %s", resp)
+	}
+	if v, ok := viaKeep(headers(up.lastRequest(), "Via")[0]); !ok || v != "" {
+		t.Errorf("R4: OpenSIPS's Via toward the TCP upstream: want a bare ;keep, got %q", headers(up.lastRequest(), "Via")[0])
+	}
+	got := waitFor(t, 12*time.Second, func() []stunSeen {
+		if p := up.pingsSeen(); len(p) >= 3 {
+			return p
+		}
+		return nil
+	})
+	checkIntervals(t, got, 2*time.Second)
+	mod, _ := s.stats(t)
+	if num(mod, "pings_sent") < 3 {
+		t.Errorf("sipkeep_stats: pings_sent %v, want ≥ 3", mod["pings_sent"])
+	}
+}
+
+// checkIntervals wants every gap between keep-alives within 80–100 % of n
+// (RFC 6223 §4.3), with 150 ms of slack for a shared, busy machine.
+func checkIntervals(t *testing.T, seen []stunSeen, n time.Duration) {
+	t.Helper()
+	const slack = 150 * time.Millisecond
+	lo, hi := n*8/10-slack, n+slack
+	var gaps []string
+	for i := 1; i < len(seen); i++ {
+		g := seen[i].at.Sub(seen[i-1].at)
+		gaps = append(gaps, g.Round(time.Millisecond).String())
+		if g < lo || g > hi {
+			t.Errorf("keep-alive gap %s outside 80–100 %% of %s", g.Round(time.Millisecond), n)
+		}
+	}
+	t.Logf("keep-alive gaps: %s", strings.Join(gaps, " "))
+}
+
+func waitFor[T any](t *testing.T, timeout time.Duration, f func() []T) []T {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if v := f(); v != nil {
+			return v
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s", fmt.Sprintf("not seen within %s", timeout))
+	return nil
+}

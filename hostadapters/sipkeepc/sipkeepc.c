@@ -1,0 +1,542 @@
+/*
+ * sipkeepc.c — see sipkeepc.h. Server-neutral: libc and dlopen only.
+ */
+#define _GNU_SOURCE
+#include "sipkeepc.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+_Static_assert(sizeof(skc_addr) == 20, "skc_addr layout");
+_Static_assert(sizeof(skc_req) == 80, "skc_req layout");
+_Static_assert(sizeof(skc_resp) == 24, "skc_resp layout");
+_Static_assert(sizeof(skc_splice) == 16, "skc_splice layout");
+_Static_assert(sizeof(skc_action) == 80, "skc_action layout");
+
+int64_t skc_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *skc_addr_str(const skc_addr *a, char *out, int cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	if (cap <= 0)
+		return out;
+	if (a->af == 6) {
+		inet_ntop(AF_INET6, a->addr, ip, sizeof(ip));
+		snprintf(out, cap, "[%s]:%u", ip, a->port);
+	} else {
+		inet_ntop(AF_INET, a->addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, a->port);
+	}
+	return out;
+}
+
+/* ---------------------------------------------------------------- client */
+
+void skc_client_init(skc_client *c, const char *path, int timeout_ms)
+{
+	c->fd = -1;
+	c->seq = 0;
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 100;
+	c->retry_at_ms = 0;
+	c->logged_unready = 0;
+	snprintf(c->path, sizeof(c->path), "%s", path ? path : "");
+}
+
+void skc_client_close(skc_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* connect_service returns 1 when connected, 0 when the service is not there. */
+static int connect_service(skc_client *c)
+{
+	struct sockaddr_un sa;
+	struct timeval tv;
+	int64_t now;
+	int fd;
+
+	if (c->fd >= 0)
+		return 1;
+	now = skc_now_ms();
+	if (now < c->retry_at_ms)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		c->retry_at_ms = now + 10; /* a failed connect is cheap; still, not per message */
+		return 0;
+	}
+	tv.tv_sec = c->timeout_ms / 1000;
+	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->fd = fd;
+	c->logged_unready = 0;
+	return 1;
+}
+
+int skc_unready_once(skc_client *c)
+{
+	if (c->logged_unready)
+		return 0;
+	c->logged_unready = 1;
+	return 1;
+}
+
+static int parse_reply(skc_client *c, ssize_t n, skc_reply *out)
+{
+	const skc_resp *h = (const skc_resp *)c->resp;
+	size_t need;
+
+	if (n < (ssize_t)sizeof(skc_resp) || h->magic != SKC_MAGIC)
+		return -1;
+	need = sizeof(skc_resp) + (size_t)h->n_splices * sizeof(skc_splice) + h->text_len;
+	if (need > (size_t)n)
+		return -1;
+	out->status = h->status;
+	out->flags = h->flags;
+	out->n_splices = h->n_splices;
+	out->splices = (const skc_splice *)(c->resp + sizeof(skc_resp));
+	out->text = c->resp + sizeof(skc_resp) + (size_t)h->n_splices * sizeof(skc_splice);
+	out->text_len = h->text_len;
+	return 1;
+}
+
+static int roundtrip(skc_client *c, skc_req *hdr, const uint8_t *payload, uint32_t len, skc_reply *out)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t n;
+	int tries;
+
+	if (!connect_service(c))
+		return 0;
+	hdr->magic = SKC_MAGIC;
+	hdr->seq = ++c->seq;
+	hdr->len = len;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(*hdr);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len ? 2 : 1;
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)(sizeof(*hdr) + len))
+		goto drop;
+	/* A reply to an earlier call that timed out may still be queued: skip it. */
+	for (tries = 0; tries < 8; tries++) {
+		n = recv(c->fd, c->resp, sizeof(c->resp), 0);
+		if (n <= 0)
+			goto drop;
+		if (n >= (ssize_t)sizeof(skc_resp) && ((skc_resp *)c->resp)->seq != hdr->seq)
+			continue;
+		if (parse_reply(c, n, out) < 0)
+			goto drop;
+		return 1;
+	}
+drop:
+	skc_client_close(c);
+	c->retry_at_ms = skc_now_ms() + 10;
+	return -1;
+}
+
+int skc_call(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out)
+{
+	skc_req h = *hdr;
+	if (len > SKC_MAX_MESSAGE)
+		return -1;
+	h.op = SKC_OP_CALL;
+	return roundtrip(c, &h, msg, len, out);
+}
+
+static void set_timeout(int fd, int ms)
+{
+	struct timeval tv;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+int skc_control(skc_client *c, uint8_t op, const char *arg, skc_reply *out)
+{
+	skc_req h;
+	int rc;
+	uint32_t len = arg ? (uint32_t)strlen(arg) : 0;
+	memset(&h, 0, sizeof(h));
+	h.op = op;
+	if (len > SKC_MAX_MESSAGE)
+		return -1;
+	c->retry_at_ms = 0; /* an operator's command tries at once */
+	if (!connect_service(c))
+		return 0;
+	/* A reload compiles a module: far longer than a message's bound. */
+	set_timeout(c->fd, SKC_CONTROL_TIMEOUT_MS);
+	rc = roundtrip(c, &h, (const uint8_t *)arg, len, out);
+	if (c->fd >= 0)
+		set_timeout(c->fd, c->timeout_ms);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- fast path */
+
+static const char *default_methods[] = {"REGISTER", "INVITE", "SUBSCRIBE", "REFER", "UPDATE"};
+
+void skc_fast_cfg_methods(skc_fast_cfg *cfg, const char *list)
+{
+	int i;
+	cfg->n_methods = 0;
+	if (!list || !*list) {
+		for (i = 0; i < 5; i++)
+			snprintf(cfg->methods[cfg->n_methods++], 16, "%s", default_methods[i]);
+		return;
+	}
+	while (*list && cfg->n_methods < 8) {
+		int n = 0;
+		while (*list == '|' || *list == ',' || *list == ' ')
+			list++;
+		while (*list && *list != '|' && *list != ',' && *list != ' ') {
+			if (n < 15) {
+				char ch = *list;
+				cfg->methods[cfg->n_methods][n++] = (ch >= 'a' && ch <= 'z') ? ch - 32 : ch;
+			}
+			list++;
+		}
+		if (n > 0) {
+			cfg->methods[cfg->n_methods][n] = 0;
+			cfg->n_methods++;
+		}
+	}
+}
+
+uint32_t skc_header_end(const char *msg, uint32_t len)
+{
+	uint32_t i;
+	for (i = 0; i + 3 < len; i++) {
+		if (msg[i] == '\r' && msg[i + 1] == '\n' && msg[i + 2] == '\r' && msg[i + 3] == '\n')
+			return i + 4;
+	}
+	return len;
+}
+
+static inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+/* contains_fold finds the lower-case word w in m[0,n) ignoring case. */
+static int contains_fold(const char *m, uint32_t n, const char *w, uint32_t wl)
+{
+	uint32_t i, j;
+	if (n < wl)
+		return 0;
+	for (i = 0; i + wl <= n; i++) {
+		if (lower(m[i]) != w[0])
+			continue;
+		for (j = 1; j < wl && lower(m[i + j]) == w[j]; j++)
+			;
+		if (j == wl)
+			return 1;
+	}
+	return 0;
+}
+
+/* may_deregister: a '*' Contact or an expires (header or parameter) of 0. */
+static int may_deregister(const char *m, uint32_t n)
+{
+	uint32_t i, j;
+	if (memchr(m, '*', n))
+		return 1;
+	for (i = 0; i + 7 <= n; i++) {
+		if (lower(m[i]) != 'e')
+			continue;
+		for (j = 1; j < 7 && lower(m[i + j]) == "expires"[j]; j++)
+			;
+		if (j < 7)
+			continue;
+		j = i + 7;
+		while (j < n && (m[j] == ' ' || m[j] == '\t'))
+			j++;
+		if (j >= n || (m[j] != ':' && m[j] != '='))
+			continue;
+		j++;
+		while (j < n && (m[j] == ' ' || m[j] == '\t'))
+			j++;
+		while (j < n && m[j] == '0')
+			j++;
+		if (j > i + 8 && m[j - 1] == '0' && (j >= n || m[j] < '0' || m[j] > '9'))
+			return 1;
+	}
+	return 0;
+}
+
+int skc_fast_path(const skc_fast_cfg *cfg, int dir, const char *msg, uint32_t len)
+{
+	uint32_t hl, sp, i;
+	if (len < 8)
+		return 0;
+	hl = skc_header_end(msg, len);
+	if (memcmp(msg, "SIP/2.0 ", 8) == 0)
+		return contains_fold(msg, hl, "keep", 4) ? SKC_KIND_RESPONSE : 0;
+	for (sp = 0; sp < hl && sp < 32 && msg[sp] != ' '; sp++)
+		;
+	if (sp == 0 || sp >= hl || sp >= 32)
+		return 0;
+	if (dir == SKC_DIR_OUT) {
+		if (cfg->sender) {
+			for (i = 0; i < (uint32_t)cfg->n_methods; i++) {
+				if (strlen(cfg->methods[i]) == sp && memcmp(cfg->methods[i], msg, sp) == 0)
+					return SKC_KIND_REQUEST;
+			}
+		}
+		return contains_fold(msg, hl, "keep", 4) ? SKC_KIND_REQUEST : 0;
+	}
+	if (sp == 8 && memcmp(msg, "REGISTER", 8) == 0)
+		return may_deregister(msg, hl) ? SKC_KIND_REQUEST : 0;
+	if (sp == 3 && memcmp(msg, "BYE", 3) == 0)
+		return SKC_KIND_REQUEST;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- edits */
+
+uint32_t skc_applied_len(const skc_reply *r, uint32_t len)
+{
+	uint32_t i, n = len;
+	for (i = 0; i < r->n_splices; i++)
+		n = n - r->splices[i].del + r->splices[i].text_len;
+	return n;
+}
+
+int skc_apply(const skc_reply *r, const char *msg, uint32_t len, char *out, uint32_t cap)
+{
+	uint32_t i, at = 0, o = 0;
+	for (i = 0; i < r->n_splices; i++) {
+		const skc_splice *s = &r->splices[i];
+		if (s->off < at || s->off > len || s->del > len - s->off ||
+				s->text_off > r->text_len || s->text_len > r->text_len - s->text_off)
+			return -1;
+		if (o + (s->off - at) + s->text_len > cap)
+			return -1;
+		memcpy(out + o, msg + at, s->off - at);
+		o += s->off - at;
+		memcpy(out + o, r->text + s->text_off, s->text_len);
+		o += s->text_len;
+		at = s->off + s->del;
+	}
+	if (o + (len - at) > cap)
+		return -1;
+	memcpy(out + o, msg + at, len - at);
+	return (int)(o + (len - at));
+}
+
+/* ---------------------------------------------------------------- STUN */
+
+int skc_stun_class(const uint8_t *b, uint32_t len)
+{
+	uint16_t type, mlen;
+	if (len < 20 || (b[0] & 0xc0) != 0)
+		return 0;
+	if (b[4] != 0x21 || b[5] != 0x12 || b[6] != 0xa4 || b[7] != 0x42)
+		return 0;
+	type = (uint16_t)(b[0] << 8 | b[1]);
+	mlen = (uint16_t)(b[2] << 8 | b[3]);
+	if ((mlen & 3) != 0 || (uint32_t)mlen + 20 != len)
+		return 0;
+	switch (type & 0x0110) {
+	case 0x0000: return 1;
+	case 0x0010: return 2;
+	case 0x0100: return 3;
+	default: return 4;
+	}
+}
+
+void skc_stun_request(const uint8_t txid[12], uint8_t out[20])
+{
+	out[0] = 0x00; out[1] = 0x01; out[2] = 0; out[3] = 0;
+	out[4] = 0x21; out[5] = 0x12; out[6] = 0xa4; out[7] = 0x42;
+	memcpy(out + 8, txid, 12);
+}
+
+/* ---------------------------------------------------------------- service */
+
+typedef int64_t (*svc_start_fn)(const char *, const char *, const char *, const char *, const char *, char *, int32_t);
+typedef int32_t (*svc_next_fn)(int64_t, uint8_t *, uint32_t, int32_t);
+typedef int32_t (*svc_event_fn)(int64_t, const uint8_t *, uint32_t);
+typedef int32_t (*svc_control_fn)(int64_t, uint8_t, const char *, char *, int32_t);
+typedef void (*svc_stop_fn)(int64_t);
+typedef int32_t (*svc_log_fn)(int64_t, char *, int32_t);
+
+#define SKC_MAX_PENDING 256
+#define SKC_ACTION_BATCH 64
+
+struct pending_ping {
+	skc_action a;
+	uint64_t mark;
+	int64_t give_up_ms;
+};
+
+struct skc_service {
+	void *dl;
+	int64_t h;
+	svc_next_fn next;
+	svc_event_fn event;
+	svc_control_fn control;
+	svc_stop_fn stop;
+	svc_log_fn next_log;
+	int n_pending;
+	struct pending_ping pending[SKC_MAX_PENDING];
+	skc_action batch[SKC_ACTION_BATCH];
+};
+
+skc_service *skc_service_open(const char *lib, const char *module, const char *policy,
+		const char *options, const char *sock, const char *locals, char *err, int err_cap)
+{
+	skc_service *s;
+	svc_start_fn start;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, err_cap, "out of memory");
+		return NULL;
+	}
+	s->dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (!s->dl) {
+		snprintf(err, err_cap, "dlopen %s: %s", lib, dlerror());
+		free(s);
+		return NULL;
+	}
+	start = (svc_start_fn)dlsym(s->dl, "sipkeep_svc_start");
+	s->next = (svc_next_fn)dlsym(s->dl, "sipkeep_svc_next_action");
+	s->event = (svc_event_fn)dlsym(s->dl, "sipkeep_svc_event");
+	s->control = (svc_control_fn)dlsym(s->dl, "sipkeep_svc_control");
+	s->stop = (svc_stop_fn)dlsym(s->dl, "sipkeep_svc_stop");
+	s->next_log = (svc_log_fn)dlsym(s->dl, "sipkeep_svc_next_log");
+	if (!start || !s->next || !s->event || !s->control || !s->stop || !s->next_log) {
+		snprintf(err, err_cap, "%s has no sipkeep service API (sipkeep_svc_*): rebuild it", lib);
+		free(s); /* a Go runtime cannot be unloaded: leave the library mapped */
+		return NULL;
+	}
+	s->h = start(module, policy ? policy : "", options ? options : "", sock, locals ? locals : "", err, err_cap);
+	if (s->h <= 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void report_pong(skc_service *s, const skc_action *ping)
+{
+	uint8_t buf[sizeof(skc_req) + 2];
+	skc_req *r = (skc_req *)buf;
+	memset(r, 0, sizeof(*r));
+	r->magic = SKC_MAGIC;
+	r->op = SKC_OP_CALL;
+	r->kind = SKC_KIND_PONG;
+	r->dir = SKC_DIR_IN;
+	r->transport = ping->transport;
+	r->role = SKC_ROLE_PROXY;
+	r->conn_id = ping->conn_id;
+	r->local = ping->local;
+	r->remote = ping->remote;
+	r->len = 2;
+	memcpy(buf + sizeof(skc_req), "\r\n", 2);
+	s->event(s->h, buf, sizeof(buf));
+}
+
+static void check_pongs(skc_service *s, const skc_executor *ex)
+{
+	int i = 0;
+	int64_t now = skc_now_ms();
+	while (i < s->n_pending) {
+		struct pending_ping *p = &s->pending[i];
+		int r = ex->pong_seen ? ex->pong_seen(ex->ctx, &p->a, p->mark) : -1;
+		if (r == 1)
+			report_pong(s, &p->a);
+		if (r != 0 || now > p->give_up_ms) {
+			s->pending[i] = s->pending[--s->n_pending];
+			continue;
+		}
+		i++;
+	}
+}
+
+static void drain_logs(skc_service *s, const skc_executor *ex)
+{
+	char line[1024];
+	int level, i;
+	for (i = 0; i < 256; i++) {
+		level = s->next_log(s->h, line, sizeof(line));
+		if (level < 0)
+			return;
+		if (ex->log)
+			ex->log(ex->ctx, level, line);
+	}
+}
+
+int skc_service_step(skc_service *s, const skc_executor *ex, int timeout_ms)
+{
+	int n, i;
+	if (!s)
+		return -1;
+	if (s->n_pending > 0 && timeout_ms > 20)
+		timeout_ms = 20; /* look for pongs every 20 ms while pings are out */
+	n = s->next(s->h, (uint8_t *)s->batch, sizeof(s->batch), timeout_ms);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		skc_action *a = &s->batch[i];
+		if (a->kind == SKC_ACT_SEND_STUN && ex->send_stun) {
+			uint8_t pkt[20];
+			skc_stun_request(a->txid, pkt);
+			ex->send_stun(ex->ctx, a, pkt, sizeof(pkt));
+		} else if (a->kind == SKC_ACT_SEND_PING && ex->send_ping) {
+			uint64_t mark = 0;
+			if (ex->send_ping(ex->ctx, a, &mark) == 0 && s->n_pending < SKC_MAX_PENDING) {
+				struct pending_ping *p = &s->pending[s->n_pending++];
+				p->a = *a;
+				p->mark = mark;
+				p->give_up_ms = skc_now_ms() + a->value + 1000;
+			}
+		}
+		if (ex->on_action)
+			ex->on_action(ex->ctx, a);
+	}
+	if (s->n_pending > 0)
+		check_pongs(s, ex);
+	drain_logs(s, ex);
+	return n;
+}
+
+int skc_service_control(skc_service *s, uint8_t op, const char *arg, char *out, int cap)
+{
+	if (!s)
+		return SKC_E_FAILED;
+	return s->control(s->h, op, arg ? arg : "", out, cap);
+}
+
+void skc_service_close(skc_service *s)
+{
+	if (!s)
+		return;
+	s->stop(s->h);
+	free(s); /* the library stays loaded: a Go runtime cannot be unloaded */
+}
