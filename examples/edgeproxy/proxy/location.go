@@ -55,7 +55,15 @@ type Location struct {
 	aors   map[string][]*Binding
 	now    func() time.Time
 	byUser bool
+	// Indexes of the bindings in aors (kept by setLocked), so that a
+	// closed flow and a mid-dialog request cost the bindings they concern,
+	// not a walk of every AOR under the lock: with 10,000 registered
+	// flows, 1,000 TCP flows closing at once held the lock for seconds.
+	byFlow    map[string]map[*Binding]string // flowKey → binding → its AOR key
+	byContact map[string]map[*Binding]string // contactKey → binding → its AOR key
 }
+
+func flowKey(f Flow) string { return strings.ToUpper(f.Transport) + " " + f.Remote }
 
 // LocationOption configures a Location.
 type LocationOption func(*Location)
@@ -67,7 +75,8 @@ func KeyByUser(on bool) LocationOption { return func(l *Location) { l.byUser = o
 
 // NewLocation returns an empty location service.
 func NewLocation(opts ...LocationOption) *Location {
-	l := &Location{aors: map[string][]*Binding{}, now: time.Now}
+	l := &Location{aors: map[string][]*Binding{}, now: time.Now,
+		byFlow: map[string]map[*Binding]string{}, byContact: map[string]map[*Binding]string{}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -123,7 +132,7 @@ func (l *Location) RemoveAll(aor string) {
 	aor = l.key(aor)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.aors, aor)
+	l.setLocked(aor, nil)
 }
 
 // RemoveFlow drops the bindings registered over a flow (transport and
@@ -132,11 +141,15 @@ func (l *Location) RemoveAll(aor string) {
 func (l *Location) RemoveFlow(f Flow) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	k := flowKey(f)
+	aors := map[string]bool{}
+	for _, aor := range l.byFlow[k] {
+		aors[aor] = true
+	}
 	n := 0
-	for aor, bs := range l.aors {
-		kept := slices.DeleteFunc(bs, func(b *Binding) bool {
-			return strings.EqualFold(b.Flow.Transport, f.Transport) && b.Flow.Remote == f.Remote
-		})
+	for aor := range aors {
+		bs := l.aors[aor]
+		kept := slices.DeleteFunc(slices.Clone(bs), func(b *Binding) bool { return flowKey(b.Flow) == k })
 		n += len(bs) - len(kept)
 		l.setLocked(aor, kept)
 	}
@@ -154,20 +167,22 @@ func (l *Location) Lookup(aor string) []Binding {
 }
 
 // ByContact finds the live binding whose Contact is u (the remote target of
-// a mid-dialog request).
+// a mid-dialog request), the most recently registered if several are.
 func (l *Location) ByContact(u sip.Uri) (Binding, bool) {
 	k := contactKey(u)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	for _, bs := range l.aors {
-		for _, b := range bs {
-			if b.Expires.After(now) && contactKey(b.Contact) == k {
-				return *b, true
-			}
+	var best *Binding
+	for b := range l.byContact[k] {
+		if b.Expires.After(now) && (best == nil || b.Registered.After(best.Registered)) {
+			best = b
 		}
 	}
-	return Binding{}, false
+	if best == nil {
+		return Binding{}, false
+	}
+	return *best, true
 }
 
 // Len reports the number of live bindings.
@@ -183,17 +198,54 @@ func (l *Location) Len() int {
 
 func (l *Location) liveLocked(aor string) []*Binding {
 	now := l.now()
-	bs := slices.DeleteFunc(l.aors[aor], func(b *Binding) bool { return !b.Expires.After(now) })
+	expired := func(b *Binding) bool { return !b.Expires.After(now) }
+	bs := l.aors[aor]
+	if !slices.ContainsFunc(bs, expired) {
+		return bs
+	}
+	bs = slices.DeleteFunc(slices.Clone(bs), expired)
 	l.setLocked(aor, bs)
 	return bs
 }
 
+// setLocked makes bs the bindings of aor and updates the indexes. bs is a
+// new slice: the current one must not have been changed in place, since
+// it tells which bindings leave.
 func (l *Location) setLocked(aor string, bs []*Binding) {
+	old := l.aors[aor]
+	for _, b := range old {
+		if !slices.Contains(bs, b) {
+			unindex(l.byFlow, flowKey(b.Flow), b)
+			unindex(l.byContact, contactKey(b.Contact), b)
+		}
+	}
+	for _, b := range bs {
+		if !slices.Contains(old, b) {
+			index(l.byFlow, flowKey(b.Flow), b, aor)
+			index(l.byContact, contactKey(b.Contact), b, aor)
+		}
+	}
 	if len(bs) == 0 {
 		delete(l.aors, aor)
 		return
 	}
 	l.aors[aor] = bs
+}
+
+func index(m map[string]map[*Binding]string, k string, b *Binding, aor string) {
+	set := m[k]
+	if set == nil {
+		set = map[*Binding]string{}
+		m[k] = set
+	}
+	set[b] = aor
+}
+
+func unindex(m map[string]map[*Binding]string, k string, b *Binding) {
+	delete(m[k], b)
+	if len(m[k]) == 0 {
+		delete(m, k)
+	}
 }
 
 func copyBindings(bs []*Binding) []Binding {

@@ -117,7 +117,7 @@ func Binary(ctx context.Context, dir, bin, wasmFile string, keepSeconds uint32, 
 	if err != nil {
 		return nil, err
 	}
-	t := &binProxy{file: file, logs: &tailBuffer{max: 64 << 10},
+	t := &binProxy{file: file, logs: &tailBuffer{max: 1 << 20},
 		addr:    "127.0.0.1:" + strconv.Itoa(port),
 		metrics: "127.0.0.1:" + strconv.Itoa(metricsPort)}
 	floor := min(10, keepSeconds)
@@ -197,16 +197,22 @@ func (t *binProxy) swaps(ctx context.Context) ([2]float64, error) {
 	return [2]float64{m[`sipkeep_swaps_total{result="ok"}`], m[`sipkeep_swaps_total{result="refused"}`]}, nil
 }
 
-// Close stops the proxy with SIGTERM (SIGKILL if it does not stop in 10 s:
-// a proxy that ignores SIGTERM is a finding the soak reports).
+// Close stops the proxy with SIGTERM. A proxy that has not stopped 10 s
+// later is a finding: it gets SIGQUIT (the Go runtime prints every
+// goroutine's stack, which the error carries), then SIGKILL.
 func (t *binProxy) Close() error {
 	t.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-t.done:
 		return nil
 	case <-time.After(10 * time.Second):
+	}
+	t.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-t.done:
+	case <-time.After(5 * time.Second):
 		t.cmd.Process.Kill()
 		<-t.done
-		return errors.New("edgeproxy ignored SIGTERM for 10 s; killed")
 	}
+	return fmt.Errorf("edgeproxy still running 10 s after SIGTERM; its stacks on SIGQUIT:\n%s", t.logs)
 }
