@@ -378,6 +378,92 @@ void skc_stun_request(const uint8_t txid[12], uint8_t out[20])
 	memcpy(out + 8, txid, 12);
 }
 
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+
+/* crc32 is the IEEE CRC-32 FINGERPRINT uses (RFC 5389 §15.5); bitwise, as
+ * it runs once per answered request on a few dozen bytes. */
+static uint32_t crc32(const uint8_t *b, uint32_t n)
+{
+	uint32_t c = 0xffffffffu;
+	uint32_t i;
+	int k;
+	for (i = 0; i < n; i++) {
+		c ^= b[i];
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+	}
+	return ~c;
+}
+
+/* has_fingerprint walks req's attributes (bounded by len) for FINGERPRINT. */
+static int has_fingerprint(const uint8_t *req, uint32_t len)
+{
+	uint32_t off = 20;
+	while (off + 4 <= len) {
+		uint16_t t = (uint16_t)(req[off] << 8 | req[off + 1]);
+		uint32_t l = (uint32_t)(req[off + 2] << 8 | req[off + 3]);
+		if (t == 0x8028)
+			return 1;
+		off += 4 + ((l + 3) & ~3u);
+	}
+	return 0;
+}
+
+int skc_stun_answer(const uint8_t *req, uint32_t len, const skc_addr *src, uint8_t *out, uint32_t cap)
+{
+	static const char software[] = "sipkeep";
+	int cookie, alen, i;
+	uint32_t n;
+	uint16_t mlen;
+	uint8_t *a;
+
+	if (len < 20 || req[0] != 0x00 || req[1] != 0x01 || cap < 64 || (src->af != 4 && src->af != 6))
+		return 0;
+	mlen = (uint16_t)(req[2] << 8 | req[3]);
+	if ((mlen & 3) != 0 || (uint32_t)mlen + 20 != len)
+		return 0;
+	cookie = req[4] == 0x21 && req[5] == 0x12 && req[6] == 0xa4 && req[7] == 0x42;
+	alen = src->af == 6 ? 16 : 4;
+
+	out[0] = 0x01; out[1] = 0x01; /* Binding success response */
+	memcpy(out + 4, req + 4, 16); /* cookie and transaction id, or the 3489 id */
+	a = out + 20;
+	put16(a, cookie ? 0x0020 : 0x0001); /* XOR-MAPPED-ADDRESS or MAPPED-ADDRESS */
+	put16(a + 2, (uint16_t)(4 + alen));
+	a[4] = 0;
+	a[5] = alen == 4 ? 0x01 : 0x02;
+	if (cookie) {
+		put16(a + 6, (uint16_t)(src->port ^ 0x2112));
+		for (i = 0; i < alen; i++)
+			a[8 + i] = src->addr[i] ^ req[4 + i]; /* cookie, then the transaction id */
+	} else {
+		put16(a + 6, src->port);
+		memcpy(a + 8, src->addr, (size_t)alen);
+	}
+	n = 20 + 8 + (uint32_t)alen;
+	if (cookie) {
+		a = out + n;
+		put16(a, 0x8022); /* SOFTWARE */
+		put16(a + 2, sizeof software - 1);
+		memset(a + 4, 0, 8);
+		memcpy(a + 4, software, sizeof software - 1);
+		n += 4 + 8;
+		if (has_fingerprint(req, len)) {
+			uint32_t crc;
+			put16(out + 2, (uint16_t)(n - 20 + 8)); /* the length covers FINGERPRINT */
+			crc = crc32(out, n) ^ 0x5354554eu;
+			a = out + n;
+			put16(a, 0x8028);
+			put16(a + 2, 4);
+			a[4] = (uint8_t)(crc >> 24); a[5] = (uint8_t)(crc >> 16);
+			a[6] = (uint8_t)(crc >> 8); a[7] = (uint8_t)crc;
+			n += 8;
+		}
+	}
+	put16(out + 2, (uint16_t)(n - 20));
+	return (int)n;
+}
+
 /* ---------------------------------------------------------------- service */
 
 typedef int64_t (*svc_start_fn)(const char *, const char *, const char *, const char *, const char *, char *, int32_t);

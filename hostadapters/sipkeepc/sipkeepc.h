@@ -224,6 +224,15 @@ int skc_stun_class(const uint8_t *buf, uint32_t len);
 /* skc_stun_request writes a 20-byte Binding request with txid to out. */
 void skc_stun_request(const uint8_t txid[12], uint8_t out[20]);
 
+/* skc_stun_answer writes to out (cap bytes) the Binding success response to
+ * req, a Binding request received from src, and returns its length; 0 when
+ * req is not a Binding request or out is too small (64 bytes always do).
+ * It answers as internal/stunresp, the Go adapters' responder, does:
+ * RFC 5389 requests (with the magic cookie) get XOR-MAPPED-ADDRESS,
+ * SOFTWARE "sipkeep" and FINGERPRINT when the request carried one; RFC 3489
+ * requests (no cookie: a 16-byte transaction id) get MAPPED-ADDRESS. */
+int skc_stun_answer(const uint8_t *req, uint32_t len, const skc_addr *src, uint8_t *out, uint32_t cap);
+
 /* ---- service side (the one process that loads libsipkeep.so) ---- */
 
 /* An action from the plugin, as the service hands it to the C thread. */

@@ -163,29 +163,9 @@ static int sk_incoming(struct sip_msg *msg, void *param)
 	return SCB_RUN_ALL;
 }
 
-/* sk_stun_response writes the Binding success response to req (XOR-MAPPED-
- * ADDRESS = the request's source) to out; returns its length or 0. */
-static int sk_stun_response(const uint8_t *req, const struct receive_info *ri, uint8_t *out)
-{
-	static const uint8_t cookie[4] = {0x21, 0x12, 0xa4, 0x42};
-	unsigned short port = ri->src_port ^ 0x2112;
-	int alen = ri->src_ip.af == AF_INET6 ? 16 : 4, i;
-	uint8_t *a = out + 20;
-
-	out[0] = 0x01; out[1] = 0x01;                 /* Binding success response */
-	out[2] = 0; out[3] = (uint8_t)(4 + 4 + alen);  /* one attribute */
-	memcpy(out + 4, req + 4, 16);                 /* cookie + transaction id */
-	a[0] = 0x00; a[1] = 0x20;                     /* XOR-MAPPED-ADDRESS */
-	a[2] = 0; a[3] = (uint8_t)(4 + alen);
-	a[4] = 0; a[5] = alen == 4 ? 0x01 : 0x02;
-	a[6] = port >> 8; a[7] = port & 0xff;
-	for (i = 0; i < alen; i++)
-		a[8 + i] = ri->src_ip.u.addr[i] ^ (i < 4 ? cookie[i] : req[8 + i - 4]);
-	return 20 + 8 + alen;
-}
-
 /* UDP datagrams that do not start with a letter and whose second byte is
- * 0x01: STUN Binding requests (0x0001) and success responses (0x0101).
+ * 0x01: STUN Binding requests (0x0001, RFC 5389 or 3489) and success
+ * responses (0x0101).
  * Returns 0 when the datagram was consumed. */
 static int sk_udp_stun(int fd, struct receive_info *ri, str *msg, void *param)
 {
@@ -200,12 +180,18 @@ static int sk_udp_stun(int fd, struct receive_info *ri, str *msg, void *param)
 			&ri->src_ip, ri->src_port, 0, msg->s, msg->len, &r);
 		return 0;
 	}
-	if (cls == 1 && sk_stun_answer && msg->len >= 20) {
-		n = sk_stun_response((const uint8_t *)msg->s, ri, resp);
-		init_su(&to, &ri->src_ip, ri->src_port);
-		if (sendto(fd, resp, n, 0, &to.s, sockaddru_len(to)) == n)
-			update_stat(sk_st_stun_answered, 1);
-		return 0;
+	/* A Binding request, RFC 5389 or RFC 3489 (no cookie, so class 0):
+	 * answered here with the core's responder, as the Go adapters answer. */
+	if ((cls == 1 || cls == 0) && sk_stun_answer) {
+		skc_addr src;
+		sk_addr(&src, &ri->src_ip, ri->src_port);
+		n = skc_stun_answer((const uint8_t *)msg->s, (uint32_t)msg->len, &src, resp, sizeof resp);
+		if (n > 0) {
+			init_su(&to, &ri->src_ip, ri->src_port);
+			if (sendto(fd, resp, n, 0, &to.s, sockaddru_len(to)) == n)
+				update_stat(sk_st_stun_answered, 1);
+			return 0;
+		}
 	}
 	return 1; /* not ours: the next callback (e.g. the stun module) may take it */
 }
