@@ -207,3 +207,26 @@ func BenchmarkServiceRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkServiceHandleFrame is the service's own work per REGISTER 200
+// (decode, plugin call, encode) without any IPC: the floor under sipkeepc's
+// round trip (make ipc-bench measures that one).
+func BenchmarkServiceHandleFrame(b *testing.B) {
+	dir := b.TempDir()
+	s, err := startService(testwasm.Path(b), "receiver_keep_seconds=30", "", filepath.Join(dir, "svc.sock"), "127.0.0.1:5070")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.stop()
+	msg := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bK1;keep\r\n" +
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n" +
+		"Contact: <sip:a@127.0.0.1:6000>;expires=60\r\nContent-Length: 0\r\n\r\n"
+	in := frame(1, opCall, abi.KindSIPResponse, abi.DirOut, abi.TransportUDP, "127.0.0.1:5070", "127.0.0.1:6000", msg)
+	out := make([]byte, maxFrameReply)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if n := s.handleFrame(in, out); n <= respSize || binary.LittleEndian.Uint16(out[12:])&rChanged == 0 {
+			b.Fatalf("no edit: %d bytes", n)
+		}
+	}
+}
