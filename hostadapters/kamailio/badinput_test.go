@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // TestKamailioBadInput sends what a hostile or broken peer might through
@@ -34,28 +36,28 @@ func TestKamailioBadInput(t *testing.T) {
 	})
 
 	t.Run("KeepNotANumber", func(t *testing.T) {
-		u := newUA(t, "UDP", k.Addr())
-		resp := u.register("abc", dom, ";keep=abc")
-		if statusCode(resp) != 200 {
+		u := siptest.NewUA(t, "UDP", k.Addr())
+		resp := u.Register("abc", dom, ";keep=abc")
+		if siptest.StatusCode(resp) != 200 {
 			t.Fatalf("REGISTER with keep=abc: %s", resp)
 		}
-		if v, _ := viaKeep(headers(resp, "Via")[0]); v != "abc" && v != "" && v != "3" {
+		if v, _ := siptest.ViaKeep(siptest.Headers(resp, "Via")[0]); v != "abc" && v != "" && v != "3" {
 			t.Errorf("keep=abc became %q", v)
 		}
 	})
 
 	for _, tr := range []string{"UDP", "TCP"} {
 		t.Run("60KB_"+tr, func(t *testing.T) {
-			u := newUA(t, tr, k.Addr())
+			u := siptest.NewUA(t, tr, k.Addr())
 			pad := fmt.Sprintf("X-Pad: %s", strings.Repeat("k", 60*1024))
 			aor := "sip:big@" + dom
-			u.send(u.request("REGISTER", "sip:"+dom, aor, aor, "big-"+tr, 1, ";keep",
-				"Contact: <sip:big@"+u.local()+">", pad))
-			resp, err := u.recv(5 * time.Second)
+			u.Send(u.Request("REGISTER", "sip:"+dom, aor, aor, "big-"+tr, 1, ";keep",
+				"Contact: <sip:big@"+u.Local()+">", pad))
+			resp, err := u.Recv(5 * time.Second)
 			switch {
-			case tr == "UDP" && statusCode(resp) != 200:
+			case tr == "UDP" && siptest.StatusCode(resp) != 200:
 				t.Fatalf("60 KB REGISTER over UDP: %q %v", resp[:min(len(resp), 200)], err)
-			case tr == "TCP" && err == nil && statusCode(resp) == 0:
+			case tr == "TCP" && err == nil && siptest.StatusCode(resp) == 0:
 				t.Fatalf("60 KB REGISTER over TCP: %q", resp[:min(len(resp), 200)])
 			case err != nil:
 				// Kamailio's TCP reader has its own bound (tcp_read:
@@ -66,22 +68,22 @@ func TestKamailioBadInput(t *testing.T) {
 	}
 
 	t.Run("HundredVias", func(t *testing.T) {
-		u := newUA(t, "UDP", k.Addr())
+		u := siptest.NewUA(t, "UDP", k.Addr())
 		var vias []string
 		for i := 0; i < 99; i++ {
 			vias = append(vias, fmt.Sprintf("Via: SIP/2.0/UDP 10.0.%d.%d:5060;branch=z9hG4bKv%d;keep=%d", i/250, i%250+1, i, i+1))
 		}
-		resp := u.register("vias", dom, ";keep", vias...)
-		if statusCode(resp) != 200 {
+		resp := u.Register("vias", dom, ";keep", vias...)
+		if siptest.StatusCode(resp) != 200 {
 			t.Fatalf("REGISTER with 100 Vias: %s", resp)
 		}
-		vs := headers(resp, "Via")
+		vs := siptest.Headers(resp, "Via")
 		if len(vs) != 100 {
 			t.Fatalf("want 100 Vias back, got %d", len(vs))
 		}
 		// The plugin bounds the Vias it reads: either it grants keep=3
 		// on the top Via, or it leaves the message alone.
-		v, _ := viaKeep(vs[0])
+		v, _ := siptest.ViaKeep(vs[0])
 		if v != "3" && v != "" {
 			t.Errorf("top Via: keep=%q, want 3 or untouched", v)
 		}
@@ -93,8 +95,8 @@ func TestKamailioBadInput(t *testing.T) {
 	if k.cmd.ProcessState != nil {
 		t.Fatalf("kamailio exited: %s", k.cmd.ProcessState)
 	}
-	u := newUA(t, "TCP", k.Addr())
-	if v, _ := viaKeep(headers(u.register("after", dom, ";keep"), "Via")[0]); v != "3" {
+	u := siptest.NewUA(t, "TCP", k.Addr())
+	if v, _ := siptest.ViaKeep(siptest.Headers(u.Register("after", dom, ";keep"), "Via")[0]); v != "3" {
 		t.Errorf("after bad input: keep=%q, want 3", v)
 	}
 	stats := k.kamcmd(t, "sipkeep.stats")

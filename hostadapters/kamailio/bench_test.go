@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // BenchmarkKamailioRegister measures Kamailio's REGISTER rate under sipp
@@ -18,7 +20,7 @@ import (
 // for ≥ 5 s. reg/s is the figure to read; cpu-us/reg is Kamailio's CPU time
 // (all its processes, the plugin service included) per REGISTER.
 func BenchmarkKamailioRegister(b *testing.B) {
-	needSipp(b)
+	siptest.NeedSipp(b)
 	rounds := 2
 	if s := os.Getenv("SIPKEEP_BENCH_ROUNDS"); s != "" {
 		rounds, _ = strconv.Atoi(s)
@@ -36,14 +38,14 @@ func BenchmarkKamailioRegister(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/%s/%d", name, mode, round), func(b *testing.B) {
 					k := startKamailio(b, kamOptions{Plain: plain, Children: 4})
 					// Warm up, and size the run for ≥ 5 s at this rate.
-					warm, _, _ := runSippCount(b, k, sippRun{Calls: 3000, Limit: 100, Transport: tr})
+					warm, _, _ := runSippCount(b, k, siptest.SippRun{Calls: 3000, Limit: 100, Transport: tr})
 					calls := int(3000 / warm.Seconds() * 6)
 					calls = max(calls, 20000)
 					cpu0 := groupCPU(k.cmd.Process.Pid)
 					b.ResetTimer()
 					// With the module every 200 OK must carry keep=N: a
 					// message passed unchanged counts as a failed call.
-					took, ok, failed := runSippCount(b, k, sippRun{Calls: calls, Limit: 100, Transport: tr, CheckKeep: !plain})
+					took, ok, failed := runSippCount(b, k, siptest.SippRun{Calls: calls, Limit: 100, Transport: tr, CheckKeep: !plain})
 					b.StopTimer()
 					cpu := groupCPU(k.cmd.Process.Pid) - cpu0
 					rate := float64(ok) / took.Seconds()
@@ -75,7 +77,7 @@ func BenchmarkKamailioRegister(b *testing.B) {
 // RSS and PSS summed over the process group (PSS shares the pages
 // processes share), and what the module adds.
 func BenchmarkKamailioMemory(b *testing.B) {
-	needSipp(b)
+	siptest.NeedSipp(b)
 	for _, children := range []int{4, 16} {
 		var plainPSS, plainRSS float64
 		for _, plain := range []bool{true, false} {
@@ -85,8 +87,8 @@ func BenchmarkKamailioMemory(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("workers=%d/%s", children, mode), func(b *testing.B) {
 				k := startKamailio(b, kamOptions{Plain: plain, Children: children})
-				runSippCount(b, k, sippRun{Calls: 5000, Limit: 100})
-				runSippCount(b, k, sippRun{Calls: 2000, Limit: 50, Transport: "t1"})
+				runSippCount(b, k, siptest.SippRun{Calls: 5000, Limit: 100})
+				runSippCount(b, k, siptest.SippRun{Calls: 2000, Limit: 50, Transport: "t1"})
 				time.Sleep(300 * time.Millisecond)
 				rss, pss, n := groupMemory(k.cmd.Process.Pid)
 				b.ReportMetric(rss/1024, "RSS-MB")
@@ -113,10 +115,10 @@ func BenchmarkKamailioFirstRegister(b *testing.B) {
 			start := time.Now()
 			k := startKamailio(b, kamOptions{SkipWarmUp: true})
 			ready := time.Now()
-			u := newUA(b, "UDP", k.Addr())
-			resp := u.register("first", k.Addr(), ";keep")
+			u := siptest.NewUA(b, "UDP", k.Addr())
+			resp := u.Register("first", k.Addr(), ";keep")
 			got := time.Since(ready)
-			if v, _ := viaKeep(headers(resp, "Via")[0]); v == "" {
+			if v, _ := siptest.ViaKeep(siptest.Headers(resp, "Via")[0]); v == "" {
 				b.Fatalf("first REGISTER after ready got no keep:\n%s", resp)
 			}
 			b.ReportMetric(float64(got.Microseconds())/1000, "ms-to-keep")
@@ -138,14 +140,14 @@ func BenchmarkKamailioPerMessage(b *testing.B) {
 		mode := map[bool]string{true: "plain", false: "module"}[plain]
 		b.Run(mode, func(b *testing.B) {
 			k := startKamailio(b, kamOptions{Plain: plain, Children: 4})
-			u := newUA(b, "UDP", k.Addr())
+			u := siptest.NewUA(b, "UDP", k.Addr())
 			for i := 0; i < 200; i++ {
-				u.register("warm", k.Addr(), ";keep")
+				u.Register("warm", k.Addr(), ";keep")
 			}
 			lat := make([]time.Duration, n)
 			for i := range lat {
 				t0 := time.Now()
-				u.register(fmt.Sprintf("pm%d", i%50), k.Addr(), ";keep")
+				u.Register(fmt.Sprintf("pm%d", i%50), k.Addr(), ";keep")
 				lat[i] = time.Since(t0)
 			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pion/stun/v3"
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // upstream is a Go UDP SIP server that grants keep=N to a Via offering keep
@@ -98,7 +99,7 @@ func (u *upstream) reply(req string) string {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "via", "v":
 			if first && u.grant != "" {
-				l = keepParam.ReplaceAllLiteralString(l, ";keep="+u.grant)
+				l = siptest.KeepParam.ReplaceAllLiteralString(l, ";keep="+u.grant)
 			}
 			first = false
 			b.WriteString(l + "\r\n")
@@ -134,23 +135,23 @@ func TestKamailioSender(t *testing.T) {
 		Upstream: up.Addr(),
 		Policy:   "floor_seconds=1;stun_rto_ms=200;stun_max_requests=3;stun_final_multiplier=2",
 	})
-	ua := newUA(t, "UDP", k.Addr())
-	resp := ua.register("trunkuser", "trunk.example", ";keep")
-	if statusCode(resp) != 200 {
+	ua := siptest.NewUA(t, "UDP", k.Addr())
+	resp := ua.Register("trunkuser", "trunk.example", ";keep")
+	if siptest.StatusCode(resp) != 200 {
 		t.Fatalf("REGISTER via upstream: %s", resp)
 	}
 	up.mu.Lock()
 	fwd := up.requests[0]
 	up.mu.Unlock()
-	top := headers(fwd, "Via")[0]
-	if v, ok := viaKeep(top); !ok || v != "" {
+	top := siptest.Headers(fwd, "Via")[0]
+	if v, ok := siptest.ViaKeep(top); !ok || v != "" {
 		t.Fatalf("R4: Kamailio's own Via should carry a bare ;keep, got %q", top)
 	}
 	if !strings.Contains(top, k.Addr()) {
 		t.Fatalf("top Via %q is not Kamailio's", top)
 	}
 	// The UA offered keep to Kamailio as well: it gets Kamailio's own value.
-	if v, _ := viaKeep(headers(resp, "Via")[0]); v == "" {
+	if v, _ := siptest.ViaKeep(siptest.Headers(resp, "Via")[0]); v == "" {
 		t.Errorf("R10: the UA's Via got no keep value:\n%s", resp)
 	}
 
@@ -261,7 +262,7 @@ func (u *tcpUpstream) serve() {
 			rd.Discard(1)
 			continue
 		}
-		msg, err := readStreamMessage(rd)
+		msg, err := siptest.ReadStreamMessage(rd)
 		if err != nil {
 			return
 		}
@@ -283,14 +284,14 @@ func TestKamailioSenderTCP(t *testing.T) {
 		Upstream: up.ln.Addr().String() + ";transport=tcp",
 		Policy:   "floor_seconds=1",
 	})
-	ua := newUA(t, "UDP", k.Addr())
-	resp := ua.register("trunkuser", "trunk.example", ";keep")
-	if statusCode(resp) != 200 {
+	ua := siptest.NewUA(t, "UDP", k.Addr())
+	resp := ua.Register("trunkuser", "trunk.example", ";keep")
+	if siptest.StatusCode(resp) != 200 {
 		t.Fatalf("REGISTER via upstream: %s", resp)
 	}
 	fwd := <-up.req
-	if v, ok := viaKeep(headers(fwd, "Via")[0]); !ok || v != "" {
-		t.Fatalf("R4: Kamailio's own Via should carry a bare ;keep, got %q", headers(fwd, "Via")[0])
+	if v, ok := siptest.ViaKeep(siptest.Headers(fwd, "Via")[0]); !ok || v != "" {
+		t.Fatalf("R4: Kamailio's own Via should carry a bare ;keep, got %q", siptest.Headers(fwd, "Via")[0])
 	}
 	deadline := time.Now().Add(12 * time.Second)
 	for up.pings.Load() < 3 && time.Now().Before(deadline) {

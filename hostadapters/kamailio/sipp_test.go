@@ -1,115 +1,28 @@
 package kamailio
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
-
-type sippRun struct {
-	Calls     int
-	Rate      int    // calls per second; 0 = as fast as the limit allows
-	Limit     int    // simultaneous calls
-	Transport string // "u1" (UDP, one socket) or "t1"
-	CheckKeep bool   // fail a call whose 200 OK has no keep=N on the top Via
-}
-
-// sippCounts reads sipp's final "Successful call" and "Failed call" counts.
-func sippCounts(out string) (ok, failed int) {
-	for _, l := range strings.Split(out, "\n") {
-		f := strings.Fields(strings.ReplaceAll(l, "|", " "))
-		if len(f) >= 4 && f[0] == "Successful" && f[1] == "call" {
-			ok, _ = strconv.Atoi(f[len(f)-1])
-		}
-		if len(f) >= 4 && f[0] == "Failed" && f[1] == "call" {
-			failed, _ = strconv.Atoi(f[len(f)-1])
-		}
-	}
-	return ok, failed
-}
 
 // runSippCount runs the scenario and returns the wall time and sipp's
 // successful and failed call counts, without failing on failed calls (on a
 // loaded machine sipp times some out, plain or not: benchmarks count them).
-func runSippCount(t testing.TB, k *kam, r sippRun) (took time.Duration, ok, failed int) {
+func runSippCount(t testing.TB, k *kam, r siptest.SippRun) (took time.Duration, ok, failed int) {
 	t.Helper()
-	needSipp(t)
-	took, out, err := sippOut(t.TempDir(), k, r)
-	ok, failed = sippCounts(out)
+	siptest.NeedSipp(t)
+	took, out, err := siptest.Sipp(t.TempDir(), k.Addr(), r)
+	ok, failed = siptest.SippCounts(out)
 	if err != nil && ok == 0 {
 		t.Fatal(err)
 	}
 	return took, ok, failed
 }
 
-func needSipp(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("sipp"); err != nil {
-		t.Skip("sipp is not installed (apt-get install sip-tester): skipping")
-	}
-}
-
 // sipp runs the scenario; safe to call from any goroutine.
-func sipp(dir string, k *kam, r sippRun) (time.Duration, error) {
-	took, _, err := sippOut(dir, k, r)
+func sipp(dir string, k *kam, r siptest.SippRun) (time.Duration, error) {
+	took, _, err := siptest.Sipp(dir, k.Addr(), r)
 	return took, err
-}
-
-func sippOut(dir string, k *kam, r sippRun) (time.Duration, string, error) {
-	bin, err := exec.LookPath("sipp")
-	if err != nil {
-		return 0, "", err
-	}
-	scen, err := os.ReadFile(filepath.Join("testdata", "register.xml"))
-	if err != nil {
-		return 0, "", err
-	}
-	if !r.CheckKeep {
-		scen = bytes.Replace(scen, []byte(`check_it="true"`), []byte(`check_it="false"`), 1)
-	}
-	sf := filepath.Join(dir, "register.xml")
-	if err := os.WriteFile(sf, scen, 0o644); err != nil {
-		return 0, "", err
-	}
-	if r.Transport == "" {
-		r.Transport = "u1"
-	}
-	if r.Limit == 0 {
-		r.Limit = 50
-	}
-	rate := r.Rate
-	if rate == 0 {
-		rate = 1000000
-	}
-	args := []string{"-sf", sf, "-i", "127.0.0.1", "-t", r.Transport,
-		"-m", fmt.Sprint(r.Calls), "-r", fmt.Sprint(rate), "-l", fmt.Sprint(r.Limit),
-		"-timeout", "60s", "-timeout_error", "-recv_timeout", "5000", "-nostdin", k.Addr()}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err = cmd.Run()
-	took := time.Since(start)
-	if err != nil {
-		return took, out.String(), fmt.Errorf("sipp %s: %w\n%s", strings.Join(args, " "), err, tailString(out.String(), 30))
-	}
-	return took, out.String(), nil
-}
-
-func tailString(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // TestKamailioHotSwap swaps the plugin under sipp load without restarting
@@ -15,7 +17,7 @@ import (
 // is taken, a broken one is refused and the old one keeps serving; no
 // transaction fails and every 200 OK keeps granting keep=N.
 func TestKamailioHotSwap(t *testing.T) {
-	needSipp(t)
+	siptest.NeedSipp(t)
 	k := startKamailio(t, kamOptions{})
 	good := filepath.Join(k.Dir, "sipkeep-v2.wasm")
 	copyFile(t, k.Module, good)
@@ -27,7 +29,7 @@ func TestKamailioHotSwap(t *testing.T) {
 	done := make(chan error, 1)
 	dir := t.TempDir()
 	go func() {
-		_, err := sipp(dir, k, sippRun{Calls: 600, Rate: 200, Limit: 50, CheckKeep: true})
+		_, err := sipp(dir, k, siptest.SippRun{Calls: 600, Rate: 200, Limit: 50, CheckKeep: true})
 		done <- err
 	}()
 	time.Sleep(700 * time.Millisecond)
@@ -51,8 +53,8 @@ func TestKamailioHotSwap(t *testing.T) {
 		t.Error("no refusal logged for the broken module")
 	}
 	// After the refusal the module of generation 2 still serves.
-	u := newUA(t, "UDP", k.Addr())
-	if v, _ := viaKeep(headers(u.register("after", k.Addr(), ";keep"), "Via")[0]); v == "" {
+	u := siptest.NewUA(t, "UDP", k.Addr())
+	if v, _ := siptest.ViaKeep(siptest.Headers(u.Register("after", k.Addr(), ";keep"), "Via")[0]); v == "" {
 		t.Error("no keep=N after the refused swap")
 	}
 }

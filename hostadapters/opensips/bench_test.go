@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // BenchmarkOpenSIPSRegister measures OpenSIPS's REGISTER rate as registrar
@@ -18,11 +20,11 @@ import (
 // reg/s are the medians; ratio is sipkeep/plain.
 func BenchmarkOpenSIPSRegister(b *testing.B) {
 	const calls, rounds = 3000, 5
-	needSipp(b)
+	siptest.NeedSipp(b)
 	plain := start(b, options{Plain: true})
 	sk := start(b, options{})
 	for _, s := range []*osips{plain, sk} {
-		runSipp(b, s, sippRun{Calls: 300, Limit: 50}) // warm every worker
+		runSipp(b, s, siptest.SippRun{Calls: 300, Limit: 50}) // warm every worker
 	}
 	var rp, rs []float64
 	var cpu [2]cpuUse
@@ -34,7 +36,7 @@ func BenchmarkOpenSIPSRegister(b *testing.B) {
 			check bool
 		}{{plain, &rp, false}, {sk, &rs, true}} {
 			before := c.s.cpu()
-			took := runSipp(b, c.s, sippRun{Calls: calls, Limit: 100, CheckKeep: c.check})
+			took := runSipp(b, c.s, siptest.SippRun{Calls: calls, Limit: 100, CheckKeep: c.check})
 			cpu[j].add(c.s.cpu().minus(before))
 			*c.rates = append(*c.rates, float64(calls)/took.Seconds())
 		}
@@ -56,13 +58,13 @@ func BenchmarkOpenSIPSRegister(b *testing.B) {
 // shared pages split among the processes that map them) of every OpenSIPS
 // process, summed, after a REGISTER load, with sipkeep minus without.
 func BenchmarkOpenSIPSMemory(b *testing.B) {
-	needSipp(b)
+	siptest.NeedSipp(b)
 	for _, workers := range []int{4, 16} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			var pss [2]float64
 			for i, plain := range []bool{true, false} {
 				s := start(b, options{Plain: plain, Workers: workers})
-				runSipp(b, s, sippRun{Calls: 2000, Limit: 100, CheckKeep: !plain})
+				runSipp(b, s, siptest.SippRun{Calls: 2000, Limit: 100, CheckKeep: !plain})
 				time.Sleep(500 * time.Millisecond)
 				pss[i] = s.pssMB(b)
 				s.stop(b)

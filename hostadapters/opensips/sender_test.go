@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // senderPolicy makes keep-alive failure quick to observe: STUN gives up
@@ -22,21 +24,21 @@ func TestOpenSIPSSender(t *testing.T) {
 	self := s.Addr()
 
 	t.Run("R4_KeepOnOwnVia", func(t *testing.T) {
-		u := newUA(t, "UDP", s.Addr())
-		resp := u.register("sender", "upstream.test", ";keep")
-		if statusCode(resp) != 200 {
+		u := siptest.NewUA(t, "UDP", s.Addr())
+		resp := u.Register("sender", "upstream.test", ";keep")
+		if siptest.StatusCode(resp) != 200 {
 			t.Fatalf("REGISTER via OpenSIPS: %s", resp)
 		}
-		vias := headers(up.lastRequest(), "Via")
+		vias := siptest.Headers(up.lastRequest(), "Via")
 		if len(vias) < 2 || !strings.Contains(vias[0], self) {
 			t.Fatalf("upstream: top Via is not OpenSIPS's (%s): %q", self, vias)
 		}
-		if v, ok := viaKeep(vias[0]); !ok || v != "" {
+		if v, ok := siptest.ViaKeep(vias[0]); !ok || v != "" {
 			t.Errorf("R4: OpenSIPS's Via: want a bare ;keep, got %q", vias[0])
 		}
 		// The UA's own offer is answered by OpenSIPS as receiver.
-		if v, _ := viaKeep(headers(resp, "Via")[0]); v != "3" {
-			t.Errorf("UA's Via in the forwarded 200: want keep=3, got %q", headers(resp, "Via")[0])
+		if v, _ := siptest.ViaKeep(siptest.Headers(resp, "Via")[0]); v != "3" {
+			t.Errorf("UA's Via in the forwarded 200: want keep=3, got %q", siptest.Headers(resp, "Via")[0])
 		}
 	})
 
@@ -74,12 +76,12 @@ func TestOpenSIPSSenderTCP(t *testing.T) {
 	up := startUpstream(t)
 	up.grant.Store(2)
 	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy})
-	u := newUA(t, "UDP", s.Addr())
-	if resp := u.register("sendertcp", "upstream.test", ";keep", "X-Upstream-TCP: 1"); statusCode(resp) != 200 {
+	u := siptest.NewUA(t, "UDP", s.Addr())
+	if resp := u.Register("sendertcp", "upstream.test", ";keep", "X-Upstream-TCP: 1"); siptest.StatusCode(resp) != 200 {
 		t.Fatalf("REGISTER via OpenSIPS: %s", resp)
 	}
-	if v, ok := viaKeep(headers(up.lastRequest(), "Via")[0]); !ok || v != "" {
-		t.Errorf("R4: OpenSIPS's Via toward the TCP upstream: want a bare ;keep, got %q", headers(up.lastRequest(), "Via")[0])
+	if v, ok := siptest.ViaKeep(siptest.Headers(up.lastRequest(), "Via")[0]); !ok || v != "" {
+		t.Errorf("R4: OpenSIPS's Via toward the TCP upstream: want a bare ;keep, got %q", siptest.Headers(up.lastRequest(), "Via")[0])
 	}
 	got := waitFor(t, 12*time.Second, func() []stunSeen {
 		if p := up.pingsSeen(); len(p) >= 3 {

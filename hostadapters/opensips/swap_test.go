@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // TestOpenSIPSHotSwap swaps the plugin with sipkeep_reload under sipp load
@@ -13,7 +15,7 @@ import (
 // refused and the old one keeps serving; no transaction fails and every
 // 200 OK keeps granting keep=N.
 func TestOpenSIPSHotSwap(t *testing.T) {
-	needSipp(t)
+	siptest.NeedSipp(t)
 	s := start(t, options{})
 	good := filepath.Join(s.Dir, "sipkeep-v2.wasm")
 	copyFile(t, s.Module, good)
@@ -25,7 +27,7 @@ func TestOpenSIPSHotSwap(t *testing.T) {
 	done := make(chan error, 1)
 	dir := t.TempDir()
 	go func() {
-		_, err := sipp(dir, s, sippRun{Calls: 1000, Rate: 250, Limit: 50, CheckKeep: true})
+		_, err := sipp(dir, s, siptest.SippRun{Calls: 1000, Rate: 250, Limit: 50, CheckKeep: true})
 		done <- err
 	}()
 	time.Sleep(800 * time.Millisecond)
@@ -56,8 +58,8 @@ func TestOpenSIPSHotSwap(t *testing.T) {
 		t.Error("no refusal logged for the broken module")
 	}
 	// After the refusal the module of generation 2 still serves.
-	u := newUA(t, "UDP", s.Addr())
-	if v, _ := viaKeep(headers(u.register("after", s.Addr(), ";keep"), "Via")[0]); v != "3" {
+	u := siptest.NewUA(t, "UDP", s.Addr())
+	if v, _ := siptest.ViaKeep(siptest.Headers(u.Register("after", s.Addr(), ";keep"), "Via")[0]); v != "3" {
 		t.Errorf("keep=%q after the refused swap, want 3", v)
 	}
 	flows, err := s.mi(t, "sipkeep_flows", nil)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pion/stun/v3"
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 )
 
 // upstream is the registrar OpenSIPS forwards "upstream.test" requests to:
@@ -106,7 +107,7 @@ func (u *upstream) serveTCP() {
 					}
 					continue
 				}
-				msg, err := readStreamMessage(rd)
+				msg, err := siptest.ReadStreamMessage(rd)
 				if err != nil {
 					return
 				}
