@@ -1,7 +1,6 @@
 package kamailio
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 	"github.com/sipkeep/sipkeep/internal/testnet"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
@@ -210,7 +210,7 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 	if o.Module != "" {
 		k.Module = o.Module
 	} else {
-		copyFile(t, testwasm.Path(t), k.Module)
+		siptest.CopyFile(t, testwasm.Path(t), k.Module)
 	}
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
 	if err := os.WriteFile(cfgPath, []byte(renderCfg(t, k)), 0o644); err != nil {
@@ -255,19 +255,7 @@ func (k *kam) stop(t testing.TB) {
 	if k.cmd == nil || k.cmd.Process == nil {
 		return
 	}
-	pid := k.cmd.Process.Pid
-	_ = syscall.Kill(pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = k.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Logf("kamailio %d did not stop on SIGTERM; killing its process group", pid)
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-done
-	}
-	// Children that outlived the main process (they should not).
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	siptest.StopGroup(t, k.cmd, "kamailio", 5*time.Second)
 	if t.Failed() {
 		t.Logf("kamailio log (tail):\n%s", k.tail(60))
 	}
@@ -335,18 +323,10 @@ func (k *kam) warmUp(t testing.TB) {
 
 func (k *kam) Addr() string { return fmt.Sprintf("127.0.0.1:%d", k.Port) }
 
-func (k *kam) tail(n int) string {
-	b, _ := os.ReadFile(k.Log)
-	lines := strings.Split(string(b), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (k *kam) tail(n int) string { return siptest.FileTail(k.Log, n) }
 
 func (k *kam) logContains(s string) bool {
-	b, _ := os.ReadFile(k.Log)
-	return bytes.Contains(b, []byte(s))
+	return siptest.FileContains(k.Log, s)
 }
 
 // kamcmd runs an RPC command on this Kamailio's ctl socket.
@@ -390,15 +370,4 @@ func lineValue(text, name string) int {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
-}
-
-func copyFile(t testing.TB, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

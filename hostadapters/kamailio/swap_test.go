@@ -20,7 +20,7 @@ func TestKamailioHotSwap(t *testing.T) {
 	siptest.NeedSipp(t)
 	k := startKamailio(t, kamOptions{})
 	good := filepath.Join(k.Dir, "sipkeep-v2.wasm")
-	copyFile(t, k.Module, good)
+	siptest.CopyFile(t, k.Module, good)
 	broken := filepath.Join(k.Dir, "broken.wasm")
 	if err := os.WriteFile(broken, []byte("\x00asm\x01\x00\x00\x00 not a module"), 0o644); err != nil {
 		t.Fatal(err)

@@ -12,12 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 	"testing"
 	"text/template"
 	"time"
 
+	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 	"github.com/sipkeep/sipkeep/internal/testnet"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
@@ -107,7 +107,7 @@ func start(t testing.TB, o options) *osips {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	s := &osips{Port: testnet.FreePort(t), Dir: dir, Log: filepath.Join(dir, "opensips.log"), in: in}
 	s.Module = filepath.Join(dir, "sipkeep.wasm")
-	copyFile(t, testwasm.Path(t), s.Module)
+	siptest.CopyFile(t, testwasm.Path(t), s.Module)
 	s.cfg = cfgData{Port: s.Port, Dir: dir, ModDir: in.ModDir, Library: in.Library, Module: s.Module,
 		Policy: o.Policy, Options: "cache_dir=" + compileCache() + ";log_level=info", Upstream: o.Upstream,
 		Workers: o.Workers, LogLevel: o.LogLevel, Sipkeep: !o.Plain}
@@ -146,18 +146,7 @@ func (s *osips) stop(t testing.TB) {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	pid := s.cmd.Process.Pid
-	_ = syscall.Kill(pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Logf("opensips %d did not stop on SIGTERM; killing its process group", pid)
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-done
-	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL) // children that outlived the main process (they should not)
+	siptest.StopGroup(t, s.cmd, "opensips", 10*time.Second)
 	s.cmd = nil
 	if t.Failed() {
 		t.Logf("opensips log (tail):\n%s", s.tail(80))
@@ -186,18 +175,10 @@ func (s *osips) waitReady(timeout time.Duration) error {
 
 func (s *osips) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 
-func (s *osips) tail(n int) string {
-	b, _ := os.ReadFile(s.Log)
-	lines := strings.Split(string(b), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (s *osips) tail(n int) string { return siptest.FileTail(s.Log, n) }
 
 func (s *osips) logContains(sub string) bool {
-	b, _ := os.ReadFile(s.Log)
-	return bytes.Contains(b, []byte(sub))
+	return siptest.FileContains(s.Log, sub)
 }
 
 // waitLog waits until the log contains sub.
@@ -337,15 +318,4 @@ func compileCache() string {
 		cacheDir, _ = os.MkdirTemp("", "sipkeep-cache-")
 	}
 	return cacheDir
-}
-
-func copyFile(t testing.TB, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -18,7 +18,7 @@ func TestOpenSIPSHotSwap(t *testing.T) {
 	siptest.NeedSipp(t)
 	s := start(t, options{})
 	good := filepath.Join(s.Dir, "sipkeep-v2.wasm")
-	copyFile(t, s.Module, good)
+	siptest.CopyFile(t, s.Module, good)
 	broken := filepath.Join(s.Dir, "broken.wasm")
 	if err := os.WriteFile(broken, []byte("\x00asm\x01\x00\x00\x00 not a module"), 0o644); err != nil {
 		t.Fatal(err)
