@@ -16,19 +16,7 @@ func TestKamailioReceiver(t *testing.T) {
 
 	for _, tr := range []string{"UDP", "TCP"} {
 		t.Run("R10_RegisterGetsKeep_"+tr, func(t *testing.T) {
-			u := siptest.NewUA(t, tr, k.Addr())
-			resp := u.Register("alice"+tr, dom, ";keep", "Via: SIP/2.0/UDP 10.9.9.9:5060;branch=z9hG4bKlower;keep=40")
-			if siptest.StatusCode(resp) != 200 {
-				t.Fatalf("REGISTER: want 200, got:\n%s", resp)
-			}
-			vias := siptest.Headers(resp, "Via")
-			if v, ok := siptest.ViaKeep(vias[0]); !ok || v != "3" {
-				t.Errorf("top Via: want keep=3, got %q\n%s", vias[0], resp)
-			}
-			// R17: no keep value below the top.
-			if v, _ := siptest.ViaKeep(vias[1]); v != "" {
-				t.Errorf("lower Via kept its value: %q", vias[1])
-			}
+			siptest.CheckRegisterKeep(t, tr, k.Addr(), "alice"+tr, dom, "3")
 		})
 	}
 
@@ -40,11 +28,7 @@ func TestKamailioReceiver(t *testing.T) {
 	})
 
 	t.Run("R10_NoKeepOffered_NoValue", func(t *testing.T) {
-		u := siptest.NewUA(t, "UDP", k.Addr())
-		resp := u.Register("nokeep", dom, "")
-		if _, ok := siptest.ViaKeep(siptest.Headers(resp, "Via")[0]); ok {
-			t.Errorf("keep added although the UA did not offer it:\n%s", resp)
-		}
+		siptest.CheckNoKeepWithoutOffer(t, k.Addr(), "nokeep", dom)
 	})
 
 	t.Run("R15_FlowTimerEqualsKeep", func(t *testing.T) {

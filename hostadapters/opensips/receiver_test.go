@@ -21,29 +21,13 @@ func TestOpenSIPSReceiver(t *testing.T) {
 	for _, tr := range []string{"UDP", "TCP"} {
 		for _, c := range []struct{ name, domain string }{{"LocalReply", dom}, {"Forwarded", "upstream.test"}} {
 			t.Run("R10_RegisterGetsKeep_"+c.name+"_"+tr, func(t *testing.T) {
-				u := siptest.NewUA(t, tr, s.Addr())
-				resp := u.Register("alice"+tr, c.domain, ";keep", "Via: SIP/2.0/UDP 10.9.9.9:5060;branch=z9hG4bKlower;keep=40")
-				if siptest.StatusCode(resp) != 200 {
-					t.Fatalf("REGISTER: want 200, got:\n%s", resp)
-				}
-				vias := siptest.Headers(resp, "Via")
-				if v, ok := siptest.ViaKeep(vias[0]); !ok || v != "3" {
-					t.Errorf("top Via: want keep=3, got %q\n%s", vias[0], resp)
-				}
-				// R17: no keep value below the top.
-				if v, _ := siptest.ViaKeep(vias[1]); v != "" {
-					t.Errorf("R17: lower Via kept its value: %q", vias[1])
-				}
+				siptest.CheckRegisterKeep(t, tr, s.Addr(), "alice"+tr, c.domain, "3")
 			})
 		}
 	}
 
 	t.Run("R10_NoKeepOffered_NoValue", func(t *testing.T) {
-		u := siptest.NewUA(t, "UDP", s.Addr())
-		resp := u.Register("nokeep", dom, "")
-		if _, ok := siptest.ViaKeep(siptest.Headers(resp, "Via")[0]); ok {
-			t.Errorf("keep added although the UA did not offer it:\n%s", resp)
-		}
+		siptest.CheckNoKeepWithoutOffer(t, s.Addr(), "nokeep", dom)
 	})
 
 	t.Run("Latin1DisplayName", func(t *testing.T) {
