@@ -44,7 +44,7 @@ $(WAZERO): go.mod go.sum
 	$(GO) build -o $@ github.com/tetratelabs/wazero/cmd/wazero
 test-wasm: $(WAZERO)
 	PATH=$(abspath $(dir $(WAZERO))):$$PATH GOWASIRUNTIME=wazero GOOS=wasip1 GOARCH=wasm \
-		$(GO) test -count=1 -gcflags="$(PLUGIN_GCFLAGS)" -exec $$($(GO) env GOROOT)/lib/wasm/go_wasip1_wasm_exec ./plugin/internal/sipscan/
+		$(GO) test -count=1 -timeout 30m -gcflags="$(PLUGIN_GCFLAGS)" -exec $$($(GO) env GOROOT)/lib/wasm/go_wasip1_wasm_exec ./plugin/internal/sipscan/
 
 # The same tests as a soak: the random equivalence tests (hand-written
 # wasm assembly against the Go reference) draw a fresh seed and run SOAK×

@@ -42,7 +42,7 @@ kamailio-run: plugin capi kamailio-module
 	    -e 's|127.0.0.1:5060|127.0.0.1:5070|g' -e 's|^log_stderror=no|log_stderror=yes|' \
 	    examples/kamailio/kamailio.cfg >$(KAM_RUN)/kamailio.cfg
 	kamailio -c -f $(KAM_RUN)/kamailio.cfg
-	kamailio -f $(KAM_RUN)/kamailio.cfg -DD -E -w $(KAM_RUN) -Y $(KAM_RUN)
+	kamailio -f $(KAM_RUN)/kamailio.cfg -DD -E -w $(abspath $(KAM_RUN)) -Y $(abspath $(KAM_RUN))
 
 kamailio-test: plugin capi kamailio-module
 	SIPKEEP_WASM=$(abspath $(WASM)) SIPKEEP_LIB=$(abspath $(CAPI_LIB)) SIPKEEP_KAMAILIO_MODULE=$(abspath $(KAM_MODULE)) \
