@@ -189,7 +189,7 @@ func (h *Host) load(ctx context.Context, src source, number uint64) (_ *generati
 // in tens of ms.
 func (g *generation) compile(ctx context.Context, wasm []byte) error {
 	h := g.h
-	if err := refuseStart(wasm); err != nil {
+	if err := refuseBeforeCompile(wasm); err != nil {
 		return fmt.Errorf("load module: %w", err)
 	}
 	bin := wasm
@@ -238,13 +238,19 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 	return nil
 }
 
-// refuseStart refuses a module with a wasm start function: it would run
-// inside instantiation, before the host can reach the instance's fuel or
-// watch it. The ABI's initialiser is the _initialize export, which the host
-// calls as a bounded step.
-func refuseStart(wasm []byte) error {
+// refuseBeforeCompile refuses, before any rewrite or compilation, a module
+// whose sections declare more entries than their bytes hold (a decoder
+// would reserve room for them first: 6.5 GB for a 60-byte module, found by
+// FuzzThread), and a module with a wasm start function: it would run inside
+// instantiation, before the host can reach the instance's fuel or watch it.
+// The ABI's initialiser is the _initialize export, which the host calls as a
+// bounded step.
+func refuseBeforeCompile(wasm []byte) error {
 	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
+		return fmt.Errorf("not a wasm module: %w", err)
+	}
+	if err := wasmbin.CheckVectorCounts(secs); err != nil {
 		return fmt.Errorf("not a wasm module: %w", err)
 	}
 	for _, s := range secs {

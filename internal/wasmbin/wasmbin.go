@@ -48,6 +48,31 @@ func Sections(wasm []byte) ([]Section, error) {
 	return secs, nil
 }
 
+// CheckVectorCounts refuses a module whose sections declare more entries
+// than their bytes can hold. Every entry of a section's vector takes at
+// least one byte, so a larger count is malformed; the check matters because
+// a decoder that reserves room for the declared count before reading the
+// entries (wazero's does, for exports) would turn a 60-byte module into
+// gigabytes of allocation. Custom (0), start (8) and data count (12)
+// sections hold no vector.
+func CheckVectorCounts(secs []Section) error {
+	for _, s := range secs {
+		switch s.ID {
+		case 0, SecStart, 12:
+			continue
+		}
+		r := Reader{B: s.Body}
+		n := r.U32()
+		if r.Err != nil {
+			return fmt.Errorf("section %d: entry count: %w", s.ID, r.Err)
+		}
+		if left := len(s.Body) - r.Off; uint64(n) > uint64(left) {
+			return fmt.Errorf("section %d declares %d entries in %d bytes", s.ID, n, left)
+		}
+	}
+	return nil
+}
+
 // AppendSection appends a section with its id and length to out.
 func AppendSection(out []byte, id byte, body []byte) []byte {
 	out = append(out, id)
