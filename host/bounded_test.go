@@ -147,6 +147,7 @@ func TestSwap_OversizedVectorCountIsRefused(t *testing.T) {
 		"export": module(types, funcs, sec(7, bomb), code),
 		"global": module(types, funcs, sec(6, bomb), code),
 		"data":   module(types, funcs, code, sec(11, bomb)),
+		"params": module(sec(1, []byte{1, 0x60, 0xac, 0xac, 0xb9, 0xac, 0x0d, 0}), funcs, code), // 3.5 billion
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

@@ -16,6 +16,7 @@ var Magic = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 
 // Section ids used by the rewrites and the host.
 const (
+	SecType   = 1
 	SecImport = 2
 	SecGlobal = 6
 	SecExport = 7
@@ -68,6 +69,31 @@ func CheckVectorCounts(secs []Section) error {
 		}
 		if left := len(s.Body) - r.Off; uint64(n) > uint64(left) {
 			return fmt.Errorf("section %d declares %d entries in %d bytes", s.ID, n, left)
+		}
+		if s.ID == SecType {
+			if err := checkFuncTypes(&r, n); err != nil {
+				return fmt.Errorf("section %d: %w", s.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkFuncTypes bounds the parameter and result counts of n function types
+// the same way: a decoder reserves them before reading (FuzzThread: a
+// 56-byte module declaring 3.5 billion parameters ran out of memory).
+func checkFuncTypes(r *Reader, n uint32) error {
+	for i := uint32(0); i < n; i++ {
+		r.Byte() // the form, 0x60
+		for _, what := range []string{"parameters", "results"} {
+			k := r.U32()
+			if r.Err != nil {
+				return fmt.Errorf("type %d: %w", i, r.Err)
+			}
+			if left := len(r.B) - r.Off; uint64(k) > uint64(left) {
+				return fmt.Errorf("type %d declares %d %s in %d bytes", i, k, what, left)
+			}
+			r.Bytes(int(k))
 		}
 	}
 	return nil

@@ -107,6 +107,9 @@ func TestCheckVectorCounts(t *testing.T) {
 		{"start holds no vector", []Section{{SecStart, []byte{0x05}}}, true},
 		{"custom holds no vector", []Section{{0, []byte{0x7f, 'x'}}}, true},
 		{"truncated count", []Section{{SecCode, []byte{0x80}}}, false},
+		{"func type () -> (i32)", []Section{{SecType, []byte{0x01, 0x60, 0x00, 0x01, 0x7f}}}, true},
+		{"3.5 billion parameters", []Section{{SecType, []byte{0x01, 0x60, 0xac, 0xac, 0xb9, 0xac, 0x0d, 0x7f}}}, false},
+		{"more results than bytes", []Section{{SecType, []byte{0x01, 0x60, 0x00, 0x02, 0x7f}}}, false},
 	} {
 		if err := CheckVectorCounts(c.secs); (err == nil) != c.ok {
 			t.Errorf("%s: CheckVectorCounts = %v, want ok %v", c.name, err, c.ok)
