@@ -141,16 +141,21 @@ func (k *Keeper) removeStream(c *Conn) {
 	if !mine {
 		return
 	}
-	// The stream is gone, and its flow with it: nothing left to keep alive
-	// or to watch (without this the plugin would ping a closed connection
-	// and report a pong timeout, or call a UA dead 3×N later).
+	k.flowClosed(c.flow)
+}
+
+// flowClosed ends a stream's flow (TCP, TLS, WebSocket): nothing is left to
+// keep alive or to watch (without this the plugin would ping a closed
+// connection and report a pong timeout, or call a UA dead 3×N later), and
+// the application is told.
+func (k *Keeper) flowClosed(f host.Flow) {
 	if b := k.handler.Load(); b != nil {
-		if f, ok := b.h.(Forgetter); ok {
-			f.Forget(c.flow)
+		if fg, ok := b.h.(Forgetter); ok {
+			fg.Forget(f)
 		}
 	}
 	if k.events != nil {
-		k.events(FlowEvent{Flow: c.flow, Closed: true, Time: k.clock()})
+		k.events(FlowEvent{Flow: f, Closed: true, Time: k.clock()})
 	}
 }
 

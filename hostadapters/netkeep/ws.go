@@ -464,14 +464,7 @@ func (r *wsRegistry) remove(k *Keeper, c *WSConn) {
 	if !mine {
 		return
 	}
-	if b := k.handler.Load(); b != nil {
-		if f, ok := b.h.(Forgetter); ok {
-			f.Forget(c.flow)
-		}
-	}
-	if k.events != nil {
-		k.events(FlowEvent{Flow: c.flow, Closed: true, Time: k.clock()})
-	}
+	k.flowClosed(c.flow)
 }
 
 // checkSIPMessage is the check a WebSocket message gets before the SIP
