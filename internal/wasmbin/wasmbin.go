@@ -14,14 +14,22 @@ import (
 // Magic is the preamble of a version 1 binary module.
 var Magic = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 
-// Section ids used by the rewrites and the host.
+// Section ids.
 const (
-	SecType   = 1
-	SecImport = 2
-	SecGlobal = 6
-	SecExport = 7
-	SecStart  = 8
-	SecCode   = 10
+	SecCustom    = 0
+	SecType      = 1
+	SecImport    = 2
+	SecFunction  = 3
+	SecTable     = 4
+	SecMemory    = 5
+	SecGlobal    = 6
+	SecExport    = 7
+	SecStart     = 8
+	SecElement   = 9
+	SecCode      = 10
+	SecData      = 11
+	SecDataCount = 12
+	SecTag       = 13
 )
 
 // Section is one section of a module.
@@ -47,56 +55,6 @@ func Sections(wasm []byte) ([]Section, error) {
 		secs = append(secs, Section{id, body})
 	}
 	return secs, nil
-}
-
-// CheckVectorCounts refuses a module whose sections declare more entries
-// than their bytes can hold. Every entry of a section's vector takes at
-// least one byte, so a larger count is malformed; the check matters because
-// a decoder that reserves room for the declared count before reading the
-// entries (wazero's does, for exports) would turn a 60-byte module into
-// gigabytes of allocation. Custom (0), start (8) and data count (12)
-// sections hold no vector.
-func CheckVectorCounts(secs []Section) error {
-	for _, s := range secs {
-		switch s.ID {
-		case 0, SecStart, 12:
-			continue
-		}
-		r := Reader{B: s.Body}
-		n := r.U32()
-		if r.Err != nil {
-			return fmt.Errorf("section %d: entry count: %w", s.ID, r.Err)
-		}
-		if left := len(s.Body) - r.Off; uint64(n) > uint64(left) {
-			return fmt.Errorf("section %d declares %d entries in %d bytes", s.ID, n, left)
-		}
-		if s.ID == SecType {
-			if err := checkFuncTypes(&r, n); err != nil {
-				return fmt.Errorf("section %d: %w", s.ID, err)
-			}
-		}
-	}
-	return nil
-}
-
-// checkFuncTypes bounds the parameter and result counts of n function types
-// the same way: a decoder reserves them before reading (FuzzThread: a
-// 56-byte module declaring 3.5 billion parameters ran out of memory).
-func checkFuncTypes(r *Reader, n uint32) error {
-	for i := uint32(0); i < n; i++ {
-		r.Byte() // the form, 0x60
-		for _, what := range []string{"parameters", "results"} {
-			k := r.U32()
-			if r.Err != nil {
-				return fmt.Errorf("type %d: %w", i, r.Err)
-			}
-			if left := len(r.B) - r.Off; uint64(k) > uint64(left) {
-				return fmt.Errorf("type %d declares %d %s in %d bytes", i, k, what, left)
-			}
-			r.Bytes(int(k))
-		}
-	}
-	return nil
 }
 
 // AppendSection appends a section with its id and length to out.

@@ -91,28 +91,3 @@ func TestAppendCode(t *testing.T) {
 		t.Fatalf("sections %+v, %v", secs, err)
 	}
 }
-
-// A section's entry count is bounded by its bytes: each entry takes at
-// least one.
-func TestCheckVectorCounts(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		secs []Section
-		ok   bool
-	}{
-		{"empty vector", []Section{{SecExport, []byte{0x00}}}, true},
-		{"one entry per byte", []Section{{SecExport, []byte{0x02, 'a', 'b'}}}, true},
-		{"more entries than bytes", []Section{{SecExport, []byte{0x03, 'a', 'b'}}}, false},
-		{"100M entries in 37 bytes", []Section{{SecExport, append([]byte{0x8b, 0x8b, 0x8b, 0x31}, make([]byte, 33)...)}}, false},
-		{"start holds no vector", []Section{{SecStart, []byte{0x05}}}, true},
-		{"custom holds no vector", []Section{{0, []byte{0x7f, 'x'}}}, true},
-		{"truncated count", []Section{{SecCode, []byte{0x80}}}, false},
-		{"func type () -> (i32)", []Section{{SecType, []byte{0x01, 0x60, 0x00, 0x01, 0x7f}}}, true},
-		{"3.5 billion parameters", []Section{{SecType, []byte{0x01, 0x60, 0xac, 0xac, 0xb9, 0xac, 0x0d, 0x7f}}}, false},
-		{"more results than bytes", []Section{{SecType, []byte{0x01, 0x60, 0x00, 0x02, 0x7f}}}, false},
-	} {
-		if err := CheckVectorCounts(c.secs); (err == nil) != c.ok {
-			t.Errorf("%s: CheckVectorCounts = %v, want ok %v", c.name, err, c.ok)
-		}
-	}
-}
