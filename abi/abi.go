@@ -63,6 +63,14 @@ const (
 	// record but its liveness, which the module also notes on the response
 	// sent back on the flow; a host may pass it without calling on_request.
 	FeatureQuietRefresh
+	// FeatureStandingGrant: on a 2xx to REGISTER being sent that
+	// StandingGrantSite accepts, the module's only edit is set-keep N on
+	// Via 0, with the N it gives the probe (StandingGrantProbe), whatever
+	// the flow, its record, the role, the flags and the time — unless it
+	// finds the message malformed, and then it edits nothing. A host may
+	// apply that edit itself and show the module the response afterwards,
+	// with its original time, for the record.
+	FeatureStandingGrant
 )
 
 // Has reports whether every bit of want is set in f.

@@ -46,6 +46,8 @@ type Host struct {
 	// instance's policy without taking polMu, a lock every call shared.
 	polVerNow atomic.Uint64
 	fast      atomic.Pointer[fastPolicy]
+	// standing caches StandingGrant for one generation and policy.
+	standing atomic.Pointer[standing]
 
 	fuelPerCall int64 // loop iterations a call may run (internal/wasminterrupt)
 

@@ -28,6 +28,10 @@ const (
 	opStats  = 3
 	opFlows  = 4
 	opPolicy = 5
+	// opDeferred: a response the worker already sent with the standing
+	// grant applied (sentMs, granted); shown to the plugin for the record,
+	// never answered.
+	opDeferred = 6
 )
 
 // Reply status and flags (SKC_OK, SKC_E_*, SKC_R_*).
@@ -55,6 +59,8 @@ type request struct {
 	connID  int32
 	local   netip.AddrPort
 	remote  netip.AddrPort
+	sentMs  int64  // opDeferred: when the worker sent it (Unix ms)
+	granted uint32 // opDeferred: the keep value it applied
 	payload []byte
 }
 
@@ -76,6 +82,8 @@ func decodeRequest(b []byte) (r request, ok bool) {
 	r.connID = int32(le.Uint32(b[16:]))
 	r.local = decodeAddr(b[24:44])
 	r.remote = decodeAddr(b[44:64])
+	r.sentMs = int64(le.Uint64(b[64:]))
+	r.granted = le.Uint32(b[72:])
 	r.payload = b[reqSize:]
 	return r, true
 }

@@ -43,6 +43,9 @@ type service struct {
 
 	cnt svcCounters
 
+	grantSlot      atomic.Pointer[uint32] // skc_shared's grant word, when the server shares one
+	warnedMismatch atomic.Bool
+
 	connMu sync.Mutex
 	conns  map[*net.UnixConn]struct{}
 	closed atomic.Bool
@@ -68,6 +71,7 @@ type flowInfo struct {
 
 type svcCounters struct {
 	calls, entered, edited, failedOpen, badFrames, dropped atomic.Uint64
+	deferred, deferredMalformed, standingMismatch          atomic.Uint64
 	byKind                                                 [16]atomic.Uint64
 }
 
@@ -187,8 +191,11 @@ func (s *service) handleFrame(frame, out []byte) int {
 		return 0
 	}
 	switch r.op {
+	case opDeferred:
+		s.deferred(&r)
+		return 0
 	case opCall:
-		res := s.call(&r)
+		res := s.call(&r, time.Time{})
 		n := encodeCallReply(out, r.seq, &res)
 		if n < 0 {
 			putReplyHeader(out, r.seq, statusOK, rFailedOpen, 0, 0)
@@ -208,14 +215,18 @@ func leU32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
-// call shows one message to the plugin.
-func (s *service) call(r *request) host.Result {
+func flowOf(r *request) host.Flow {
+	return host.Flow{Transport: r.tr, Local: r.local, Remote: r.remote}
+}
+
+// call shows one message to the plugin, at now (zero: the host's clock).
+func (s *service) call(r *request, now time.Time) host.Result {
 	s.cnt.calls.Add(1)
-	f := host.Flow{Transport: r.tr, Local: r.local, Remote: r.remote}
+	f := flowOf(r)
 	if r.connID != 0 && r.tr.Stream() {
 		s.noteConn(f, r.connID)
 	}
-	ev := host.Event{Kind: r.kind, Dir: r.dir, Flow: f, Role: r.role, Message: r.payload}
+	ev := host.Event{Kind: r.kind, Dir: r.dir, Flow: f, Role: r.role, Message: r.payload, Now: now}
 	if ev.Role == 0 {
 		ev.Role = abi.RoleProxy
 	}
@@ -338,6 +349,7 @@ func (s *service) control(op uint8, arg string) (string, error) {
 			return "", fmt.Errorf("reload %s refused: %w", path, err)
 		}
 		s.module = path
+		s.publishGrant()
 		g := s.h.Generation()
 		s.log.Info("sipkeep: module reloaded", "module", path, "generation", g.Number)
 		return fmt.Sprintf("generation %d\nmodule %s\n", g.Number, path), nil
@@ -353,6 +365,7 @@ func (s *service) control(op uint8, arg string) (string, error) {
 		if _, err := s.h.Configure(context.Background(), p); err != nil {
 			return "", err
 		}
+		s.publishGrant()
 		return "ok\n", nil
 	}
 	return "", fmt.Errorf("unknown control op %d", op)
@@ -367,6 +380,11 @@ func (s *service) statsText() string {
 	fmt.Fprintf(&b, "calls %d\nentered %d\nedited %d\nfailed_open %d\nbad_frames %d\nactions_dropped %d\n",
 		s.cnt.calls.Load(), s.cnt.entered.Load(), s.cnt.edited.Load(), s.cnt.failedOpen.Load(),
 		s.cnt.badFrames.Load(), s.cnt.dropped.Load())
+	if slot := s.grantSlot.Load(); slot != nil {
+		fmt.Fprintf(&b, "standing_grant %d\n", atomic.LoadUint32(slot))
+	}
+	fmt.Fprintf(&b, "deferred %d\ndeferred_malformed %d\nstanding_mismatch %d\n",
+		s.cnt.deferred.Load(), s.cnt.deferredMalformed.Load(), s.cnt.standingMismatch.Load())
 	for k := range s.cnt.byKind {
 		if v := s.cnt.byKind[k].Load(); v > 0 {
 			fmt.Fprintf(&b, "%s %d\n", abi.ActionKind(k).String(), v)
@@ -415,6 +433,7 @@ func (s *service) stop() {
 	if s.closed.Swap(true) {
 		return
 	}
+	s.unpublishGrant()
 	s.ln.Close()
 	_ = os.Remove(s.sock)
 	s.connMu.Lock()

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // The service API of sipkeepc.h's skc_service_*: called only in the one
@@ -49,6 +50,7 @@ func sipkeep_svc_next_action(id C.int64_t, out *C.uint8_t, outCap C.uint32_t, ti
 	if s == nil || s.closed.Load() {
 		return -1
 	}
+	s.publishGrant() // at least every step: catches reloads the host makes by itself
 	if out == nil || outCap < actionSize {
 		return 0
 	}
@@ -66,7 +68,18 @@ func sipkeep_svc_event(id C.int64_t, frame *C.uint8_t, n C.uint32_t) (rc C.int32
 	if !ok || r.op != opCall {
 		return -1
 	}
-	s.call(&r)
+	s.call(&r, time.Time{})
+	return 0
+}
+
+//export sipkeep_svc_share
+func sipkeep_svc_share(id C.int64_t, slot *C.uint32_t) (rc C.int32_t) {
+	defer recoverAs("sipkeep_svc_share", &rc, -1)
+	s := svcLookup(id)
+	if s == nil {
+		return -1
+	}
+	s.share((*uint32)(unsafe.Pointer(slot)))
 	return 0
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -49,6 +50,7 @@ char *skc_addr_str(const skc_addr *a, char *out, int cap)
 
 void skc_client_init(skc_client *c, const char *path, int timeout_ms)
 {
+	c->shared = NULL;
 	c->fd = -1;
 	c->seq = 0;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 100;
@@ -62,6 +64,20 @@ void skc_client_close(skc_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+}
+
+skc_shared *skc_shared_create(void)
+{
+	void *p = mmap(NULL, sizeof(skc_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, sizeof(skc_shared));
+	return (skc_shared *)p;
+}
+
+void skc_client_share(skc_client *c, skc_shared *sh)
+{
+	c->shared = sh;
 }
 
 /* connect_service returns 1 when connected, 0 when the service is not there. */
@@ -171,6 +187,57 @@ int skc_call(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len
 		return -1;
 	h.op = SKC_OP_CALL;
 	return roundtrip(c, &h, msg, len, out);
+}
+
+int skc_standing(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+	skc_req h;
+	uint32_t g, at;
+	int tl;
+
+	if (c->shared == NULL || c->fd < 0 || len > SKC_MAX_MESSAGE)
+		return 0; /* not connected yet: the call path connects */
+	g = __atomic_load_n(&c->shared->grant, __ATOMIC_ACQUIRE);
+	if (g == 0)
+		return 0;
+	at = skc_standing_site((const char *)msg, len);
+	if (at == 0)
+		return 0;
+	h = *hdr;
+	h.magic = SKC_MAGIC;
+	h.op = SKC_OP_DEFERRED;
+	h.seq = ++c->seq;
+	h.len = len;
+	h.sent_ms = skc_now_ms();
+	h.granted = g;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)msg;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(sizeof(h) + len)) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			skc_client_close(c);
+			c->retry_at_ms = skc_now_ms() + 10;
+		}
+		return 0; /* the service is behind: wait for it like any call */
+	}
+	tl = snprintf(c->standing_text, sizeof(c->standing_text), "=%u", g);
+	c->standing_splice.off = at;
+	c->standing_splice.del = 0;
+	c->standing_splice.text_off = 0;
+	c->standing_splice.text_len = (uint32_t)tl;
+	out->status = SKC_OK;
+	out->flags = SKC_R_CHANGED;
+	out->n_splices = 1;
+	out->splices = &c->standing_splice;
+	out->text = (const uint8_t *)c->standing_text;
+	out->text_len = (uint32_t)tl;
+	return 1;
 }
 
 static void set_timeout(int fd, int ms)
@@ -316,6 +383,108 @@ int skc_fast_path(const skc_fast_cfg *cfg, int dir, const char *msg, uint32_t le
 	if (sp == 3 && memcmp(msg, "BYE", 3) == 0)
 		return SKC_KIND_REQUEST;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- standing grant */
+
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+static int is_lws(char ch) { return ch == ' ' || ch == '\t'; }
+
+/* index_fold: the offset of the lower-case word w in m[0,n) ignoring case, or -1. */
+static int64_t index_fold(const char *m, uint32_t n, const char *w, uint32_t wl)
+{
+	uint32_t i, j;
+	for (i = 0; i + wl <= n; i++) {
+		for (j = 0; j < wl && lower(m[i + j]) == w[j]; j++)
+			;
+		if (j == wl)
+			return i;
+	}
+	return -1;
+}
+
+static int name_is(const char *n, uint32_t nl, const char *w)
+{
+	uint32_t i;
+	if (strlen(w) != nl)
+		return 0;
+	for (i = 0; i < nl; i++)
+		if (lower(n[i]) != w[i])
+			return 0;
+	return 1;
+}
+
+/* cseq_is_register: "<digits> REGISTER", spaces and tabs around. */
+static int cseq_is_register(const char *v, uint32_t n)
+{
+	uint32_t i = 0, d;
+	while (n > 0 && is_lws(v[n - 1]))
+		n--;
+	while (i < n && is_lws(v[i]))
+		i++;
+	d = i;
+	while (i < n && is_digit(v[i]))
+		i++;
+	if (i == d || i == n || !is_lws(v[i]))
+		return 0;
+	while (i < n && is_lws(v[i]))
+		i++;
+	return n - i == 8 && memcmp(v + i, "REGISTER", 8) == 0;
+}
+
+uint32_t skc_standing_site(const char *m, uint32_t len)
+{
+	int64_t k, e;
+	uint32_t hl, off, eol, at = 0, colon, nl, j;
+	int seen_via = 0, cseq = 0;
+
+	if (len < 13 || memcmp(m, "SIP/2.0 2", 9) != 0 || !is_digit(m[9]) || !is_digit(m[10]) || m[11] != ' ')
+		return 0;
+	e = index_fold(m, len, "\r\n\r\n", 4);
+	if (e < 0)
+		return 0;
+	hl = (uint32_t)e + 2; /* through the last header's CRLF */
+	k = index_fold(m, hl, "keep", 4);
+	if (k < 0 || index_fold(m + k + 4, hl - (uint32_t)k - 4, "keep", 4) >= 0)
+		return 0;
+	off = (uint32_t)index_fold(m, hl, "\r\n", 2) + 2;
+	while (off < hl) {
+		for (eol = off; eol < hl && m[eol] != '\r' && m[eol] != '\n'; eol++)
+			;
+		if (eol + 1 >= hl || m[eol] != '\r' || m[eol + 1] != '\n')
+			return 0; /* a bare CR or LF */
+		if (eol > off && !is_lws(m[off])) {
+			const char *col = memchr(m + off, ':', eol - off);
+			colon = col ? (uint32_t)(col - m) : 0;
+			if (colon > off) {
+				nl = colon - off;
+				while (nl > 0 && is_lws(m[off + nl - 1]))
+					nl--;
+				if (name_is(m + off, nl, "via") || name_is(m + off, nl, "v")) {
+					if (!seen_via) {
+						seen_via = 1;
+						if ((uint32_t)k > off && (uint32_t)k < eol) {
+							if (m[k - 1] != ';' || memchr(m + colon + 1, ',', (uint32_t)k - colon - 1) ||
+									memchr(m + colon + 1, '"', (uint32_t)k - colon - 1))
+								return 0;
+							for (j = (uint32_t)k + 4; j < eol && is_lws(m[j]); j++)
+								;
+							if (j != eol && m[j] != ';' && m[j] != ',')
+								return 0;
+							at = (uint32_t)k + 4;
+						}
+					}
+				} else if (name_is(m + off, nl, "cseq")) {
+					if (++cseq > 1 || !cseq_is_register(m + colon + 1, eol - colon - 1))
+						return 0;
+				} else if (name_is(m + off, nl, "flow-timer")) {
+					return 0;
+				}
+			}
+		}
+		off = eol + 2;
+	}
+	return (at > 0 && cseq == 1) ? at : 0;
 }
 
 /* ---------------------------------------------------------------- edits */
@@ -472,6 +641,7 @@ typedef int32_t (*svc_event_fn)(int64_t, const uint8_t *, uint32_t);
 typedef int32_t (*svc_control_fn)(int64_t, uint8_t, const char *, char *, int32_t);
 typedef void (*svc_stop_fn)(int64_t);
 typedef int32_t (*svc_log_fn)(int64_t, char *, int32_t);
+typedef int32_t (*svc_share_fn)(int64_t, uint32_t *);
 
 #define SKC_MAX_PENDING 256
 #define SKC_ACTION_BATCH 64
@@ -490,6 +660,8 @@ struct skc_service {
 	svc_control_fn control;
 	svc_stop_fn stop;
 	svc_log_fn next_log;
+	svc_share_fn share;
+	skc_shared *shared;
 	int n_pending;
 	struct pending_ping pending[SKC_MAX_PENDING];
 	skc_action batch[SKC_ACTION_BATCH];
@@ -518,7 +690,8 @@ skc_service *skc_service_open(const char *lib, const char *module, const char *p
 	s->control = (svc_control_fn)dlsym(s->dl, "sipkeep_svc_control");
 	s->stop = (svc_stop_fn)dlsym(s->dl, "sipkeep_svc_stop");
 	s->next_log = (svc_log_fn)dlsym(s->dl, "sipkeep_svc_next_log");
-	if (!start || !s->next || !s->event || !s->control || !s->stop || !s->next_log) {
+	s->share = (svc_share_fn)dlsym(s->dl, "sipkeep_svc_share");
+	if (!start || !s->next || !s->event || !s->control || !s->stop || !s->next_log || !s->share) {
 		snprintf(err, err_cap, "%s has no sipkeep service API (sipkeep_svc_*): rebuild it", lib);
 		free(s); /* a Go runtime cannot be unloaded: leave the library mapped */
 		return NULL;
@@ -588,8 +761,11 @@ int skc_service_step(skc_service *s, const skc_executor *ex, int timeout_ms)
 	if (s->n_pending > 0 && timeout_ms > 20)
 		timeout_ms = 20; /* look for pongs every 20 ms while pings are out */
 	n = s->next(s->h, (uint8_t *)s->batch, sizeof(s->batch), timeout_ms);
-	if (n < 0)
+	if (n < 0) {
+		if (s->shared)
+			__atomic_store_n(&s->shared->grant, 0, __ATOMIC_RELEASE);
 		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		skc_action *a = &s->batch[i];
 		if (a->kind == SKC_ACT_SEND_STUN && ex->send_stun) {
@@ -614,6 +790,14 @@ int skc_service_step(skc_service *s, const skc_executor *ex, int timeout_ms)
 	return n;
 }
 
+int skc_service_share(skc_service *s, skc_shared *sh)
+{
+	if (!s || !sh || !s->share)
+		return -1;
+	s->shared = sh;
+	return s->share(s->h, &sh->grant);
+}
+
 int skc_service_control(skc_service *s, uint8_t op, const char *arg, char *out, int cap)
 {
 	if (!s)
@@ -625,6 +809,8 @@ void skc_service_close(skc_service *s)
 {
 	if (!s)
 		return;
+	if (s->shared)
+		__atomic_store_n(&s->shared->grant, 0, __ATOMIC_RELEASE); /* workers call again */
 	s->stop(s->h);
 	free(s); /* the library stays loaded: a Go runtime cannot be unloaded */
 }

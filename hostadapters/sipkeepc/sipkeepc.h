@@ -64,7 +64,9 @@ enum skc_op {
 	SKC_OP_RELOAD = 2, /* hot swap; payload = module path ("" = reload the current file) */
 	SKC_OP_STATS = 3,  /* reply text: "name value\n" lines */
 	SKC_OP_FLOWS = 4,  /* reply text: one line per flow */
-	SKC_OP_POLICY = 5  /* replace the policy; payload = policy text */
+	SKC_OP_POLICY = 5, /* replace the policy; payload = policy text */
+	SKC_OP_DEFERRED = 6 /* a response already sent with the standing grant
+	                     * (sent_ms, granted): for the flow's record; never answered */
 };
 
 /* An address: IPv4 in addr[0..3] (af 4) or IPv6 (af 6). */
@@ -90,7 +92,9 @@ typedef struct skc_req {
 	uint32_t len;       /* payload bytes */
 	skc_addr local;
 	skc_addr remote;
-	uint8_t reserved[16];
+	int64_t sent_ms;    /* DEFERRED: when the worker sent it (Unix ms) */
+	uint32_t granted;   /* DEFERRED: the keep value it applied */
+	uint8_t reserved[4];
 } skc_req; /* 80 bytes */
 
 /* request flags */
@@ -127,9 +131,27 @@ typedef struct skc_splice {
 	uint32_t text_len;
 } skc_splice;
 
+/* ---- memory the server shares with the service (mapped before forking) ---- */
+
+/* The plugin service publishes here what workers may apply without it: the
+ * module's standing grant (abi.FeatureStandingGrant): the keep value every
+ * REGISTER 2xx skc_standing_site accepts gets, 0 for none. */
+typedef struct skc_shared {
+	uint32_t grant;
+	uint32_t reserved[15];
+} skc_shared;
+
+/* skc_shared_create maps one skc_shared shared by every process forked
+ * after it (call it in the server's module init, before the fork); NULL
+ * when mmap fails (then nothing is applied without the service). */
+skc_shared *skc_shared_create(void);
+
 /* ---- worker side: the IPC client ---- */
 
 typedef struct skc_client {
+	skc_shared *shared;        /* NULL: no standing grant here */
+	skc_splice standing_splice;
+	char standing_text[16];
 	int fd;                    /* -1 while not connected */
 	uint32_t seq;
 	int timeout_ms;            /* bound on one round trip (then fail open) */
@@ -144,6 +166,8 @@ typedef struct skc_client {
  * yet: the first call connects). timeout_ms bounds each round trip. */
 void skc_client_init(skc_client *c, const char *path, int timeout_ms);
 void skc_client_close(skc_client *c);
+/* skc_client_share lets the client apply the standing grant published in sh. */
+void skc_client_share(skc_client *c, skc_shared *sh);
 
 /* The view of a reply, valid until the client's next call. */
 typedef struct skc_reply {
@@ -165,6 +189,22 @@ typedef struct skc_reply {
  * caller's; magic, seq and len are set here.
  */
 int skc_call(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out);
+
+/*
+ * skc_standing answers, without waiting for the service, a response being
+ * sent that the module's standing grant covers: a REGISTER 2xx whose only
+ * keep is the client's bare ;keep on the top Via (skc_standing_site), while
+ * the service publishes a grant and this client is connected. It hands the
+ * response to the service without waiting (SKC_OP_DEFERRED: the plugin sees
+ * it afterwards, at the time it was sent, for the flow's record) and fills
+ * *out with the one splice that sets keep=N. Returns 1 then; 0 when it does
+ * not apply or the service's queue is full (call skc_call as usual).
+ */
+int skc_standing(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out);
+
+/* skc_standing_site is abi.StandingGrantSite in C: the offset right after
+ * the top Via's "keep" in a response the standing grant covers, else 0. */
+uint32_t skc_standing_site(const char *msg, uint32_t len);
 
 /* skc_control sends a control op (RELOAD, STATS, FLOWS, POLICY) with a text
  * argument and waits up to SKC_CONTROL_TIMEOUT_MS (a reload compiles a
@@ -301,6 +341,10 @@ int skc_service_step(skc_service *s, const skc_executor *ex, int timeout_ms);
 /* skc_service_control runs a control op in the service process itself
  * (same reply text as skc_control); returns the status. */
 int skc_service_control(skc_service *s, uint8_t op, const char *arg, char *out, int cap);
+
+/* skc_service_share has the service publish its standing grant in sh
+ * (kept up to date each step; withdrawn when the service closes). */
+int skc_service_share(skc_service *s, skc_shared *sh);
 
 void skc_service_close(skc_service *s);
 

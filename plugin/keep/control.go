@@ -13,7 +13,8 @@ const (
 
 // Features is what this plugin implements (abi.Feature bits).
 const Features = abi.FeatureReceiver | abi.FeatureSender | abi.FeatureSTUN | abi.FeatureCRLF |
-	abi.FeatureDeadFlow | abi.FeatureStripBelowTop | abi.FeatureControlPlane | abi.FeatureQuietRefresh
+	abi.FeatureDeadFlow | abi.FeatureStripBelowTop | abi.FeatureControlPlane | abi.FeatureQuietRefresh |
+	abi.FeatureStandingGrant
 
 // PolicyFromProto converts the control-plane message into a Policy.
 func PolicyFromProto(m *proto.Policy) Policy {

@@ -58,6 +58,7 @@ static char *p_sender_methods = "";
 
 /* ---- per process ---- */
 static skc_client *client = NULL;
+static skc_shared *shared = NULL; /* mapped in mod_init, before the fork */
 static skc_fast_cfg fast;
 static int role_receiver = 1, role_sender = 1;
 static char sock_path[108];
@@ -68,12 +69,13 @@ static int flow_failed_rt = -1;
 /* ---- statistics ---- */
 static stat_var *st_ipc_calls, *st_ipc_unready, *st_ipc_errors, *st_edited, *st_failed_open,
 		*st_stun_in, *st_stun_sent, *st_pings_sent, *st_pongs, *st_answered, *st_flow_failed,
-		*st_flow_dead, *st_started, *st_too_large;
+		*st_flow_dead, *st_started, *st_too_large, *st_standing;
 
 static stat_export_t mod_stats[] = {
 	{"ipc_calls", 0, &st_ipc_calls},
 	{"ipc_unready", 0, &st_ipc_unready},
 	{"ipc_errors", 0, &st_ipc_errors},
+	{"standing_grants", 0, &st_standing},
 	{"edited", 0, &st_edited},
 	{"failed_open", 0, &st_failed_open},
 	{"too_large", 0, &st_too_large},
@@ -218,6 +220,7 @@ static skc_client *get_client(void)
 		if (client == NULL)
 			return NULL;
 		skc_client_init(client, sock_path, p_ipc_timeout);
+		skc_client_share(client, shared);
 	}
 	return client;
 }
@@ -249,6 +252,18 @@ static int cross(skc_req *hdr, const char *msg, unsigned int len, skc_reply *r)
 	update_stat(st_ipc_calls, 1);
 	if (r->flags & SKC_R_FAILED_OPEN)
 		update_stat(st_failed_open, 1);
+	return 1;
+}
+
+/* standing answers a REGISTER 2xx the module's standing grant covers
+ * without waiting for the service (sipkeepc.h, skc_standing): the service
+ * sees it afterwards for the flow's record. Returns 1 with *r filled. */
+static int standing(skc_req *hdr, const char *msg, unsigned int len, skc_reply *r)
+{
+	skc_client *c = get_client();
+	if (c == NULL || skc_standing(c, hdr, (const uint8_t *)msg, len, r) != 1)
+		return 0;
+	update_stat(st_standing, 1);
 	return 1;
 }
 
@@ -345,7 +360,8 @@ static int sipkeep_data_out(sr_event_param_t *evp)
 	to_skc_addr(&h.local, &si->address, si->port_no);
 	su2ip_addr(&ip, &dst->to);
 	to_skc_addr(&h.remote, &ip, su_getport(&dst->to));
-	if (!cross(&h, b->s, (unsigned int)b->len, &r) || !(r.flags & SKC_R_CHANGED))
+	if (!(kind == SKC_KIND_RESPONSE && standing(&h, b->s, (unsigned int)b->len, &r))
+			&& (!cross(&h, b->s, (unsigned int)b->len, &r) || !(r.flags & SKC_R_CHANGED)))
 		return 0;
 	nlen = skc_applied_len(&r, (uint32_t)b->len);
 	if (nlen > BUF_SIZE)
@@ -589,6 +605,8 @@ static void service_main(void)
 				retry_at = skc_now_ms() + 10000;
 				continue;
 			}
+			if (shared != NULL && skc_service_share(svc, shared) != 0)
+				LM_WARN("sipkeep: the standing grant is not shared: every REGISTER 2xx waits for the service\n");
 			LM_NOTICE("sipkeep: plugin service ready on %s (module %s)\n", sock_path, p_module);
 		}
 		if (skc_service_step(svc, &executor, 100) < 0) {
@@ -630,6 +648,9 @@ static int mod_init(void)
 		snprintf(full_options + n, sizeof(full_options) - n, "%scache_dir=%s", n ? ";" : "", p_cache_dir);
 	fast.sender = role_sender;
 	skc_fast_cfg_methods(&fast, p_sender_methods);
+	shared = skc_shared_create();
+	if (shared == NULL)
+		LM_WARN("sipkeep: no shared memory for the standing grant: every REGISTER 2xx waits for the service\n");
 
 	if (register_module_stats(exports.name, mod_stats) != 0) {
 		LM_ERR("sipkeep: failed to register statistics\n");

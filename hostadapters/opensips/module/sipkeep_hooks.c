@@ -80,6 +80,12 @@ int sk_call(uint8_t kind, uint8_t dir, int proto, const struct ip_addr *lip, uns
 	h.conn_id = conn_id;
 	sk_addr(&h.local, lip, lport);
 	sk_addr(&h.remote, rip, rport);
+	if (kind == SKC_KIND_RESPONSE && dir == SKC_DIR_OUT
+			&& skc_standing(sk_client, &h, (const uint8_t *)msg, len, out) == 1) {
+		/* the module's standing grant: keep=N at once, the record after */
+		update_stat(sk_st_standing, 1);
+		return 1;
+	}
 	update_stat(sk_st_crossed, 1);
 	rc = skc_call(sk_client, &h, (const uint8_t *)msg, len, out);
 	if (rc == 0) {

@@ -36,9 +36,10 @@ int sk_stun_answer = 1;
 int sk_timeout_ms = 100;
 
 stat_var *sk_st_crossed, *sk_st_edited, *sk_st_failed_open, *sk_st_stun_sent,
-	*sk_st_pings_sent, *sk_st_flows_failed, *sk_st_stun_answered;
+	*sk_st_pings_sent, *sk_st_flows_failed, *sk_st_stun_answered, *sk_st_standing;
 
 skc_client *sk_client;
+skc_shared *sk_shared;
 static pid_t sk_client_pid;
 skc_fast_cfg sk_fast;
 
@@ -71,6 +72,7 @@ static const stat_export_t stats[] = {
 	{"pings_sent", 0, &sk_st_pings_sent},
 	{"flows_failed", 0, &sk_st_flows_failed},
 	{"stun_answered", 0, &sk_st_stun_answered},
+	{"standing_grants", 0, &sk_st_standing},
 	{0, 0, 0}
 };
 
@@ -161,6 +163,9 @@ static int mod_init(void)
 	memset(&sk_fast, 0, sizeof sk_fast);
 	sk_fast.sender = sk_sender;
 	skc_fast_cfg_methods(&sk_fast, sk_methods);
+	sk_shared = skc_shared_create();
+	if (sk_shared == NULL)
+		LM_WARN("no shared memory for the standing grant: every REGISTER 2xx waits for the service\n");
 	/* an event_route for it has published it already */
 	sk_evi_flow_failed = evi_get_id(&sk_evi_name);
 	if (sk_evi_flow_failed == EVI_ERROR)
@@ -185,6 +190,7 @@ static skc_client *sk_get_client(void)
 		return NULL;
 	}
 	skc_client_init(sk_client, sk_socket, sk_timeout_ms);
+	skc_client_share(sk_client, sk_shared);
 	sk_client_pid = pid;
 	return sk_client;
 }
@@ -302,6 +308,7 @@ static mi_response_t *mi_stats(const mi_params_t *params, struct mi_handler *h)
 		return 0;
 	add_mi_number(obj, MI_SSTR("crossed"), get_stat_val(sk_st_crossed));
 	add_mi_number(obj, MI_SSTR("edited"), get_stat_val(sk_st_edited));
+	add_mi_number(obj, MI_SSTR("standing_grants"), get_stat_val(sk_st_standing));
 	add_mi_number(obj, MI_SSTR("failed_open"), get_stat_val(sk_st_failed_open));
 	add_mi_number(obj, MI_SSTR("stun_sent"), get_stat_val(sk_st_stun_sent));
 	add_mi_number(obj, MI_SSTR("pings_sent"), get_stat_val(sk_st_pings_sent));

@@ -35,9 +35,11 @@ extern stat_var *sk_st_stun_sent;  /* STUN keep-alives sent */
 extern stat_var *sk_st_pings_sent; /* CRLF keep-alives sent */
 extern stat_var *sk_st_flows_failed;
 extern stat_var *sk_st_stun_answered;
+extern stat_var *sk_st_standing;   /* REGISTER 2xx answered with the standing grant, not waited for */
 
 /* this process's client of the plugin service (set in child_init) */
 extern skc_client *sk_client;
+extern skc_shared *sk_shared;      /* mapped in mod_init, before the fork */
 extern skc_fast_cfg sk_fast;
 
 /* the original transport send functions, before sipkeep wrapped them */

@@ -239,6 +239,8 @@ void sk_service_proc(int rank)
 		for (;;)
 			sleep(3600); /* a module process that returns takes OpenSIPS down */
 	}
+	if (sk_shared != NULL && skc_service_share(s, sk_shared) != 0)
+		LM_WARN("the standing grant is not shared: every REGISTER 2xx waits for the service\n");
 	LM_INFO("plugin service ready on %s (module %s, listening on %s)\n", sk_socket, sk_module, locals);
 	for (;;) {
 		if (skc_service_step(s, &ex, 200) < 0) {

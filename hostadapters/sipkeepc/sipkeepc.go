@@ -1,0 +1,29 @@
+// Package sipkeepc is the C core the Kamailio and OpenSIPS modules share
+// (sipkeepc.c, sipkeepc.h: see the header). This Go file only exposes the
+// core's pure functions to Go tests, which hold them to their Go
+// counterparts; no Go program links it.
+package sipkeepc
+
+/*
+#cgo CFLAGS: -O2 -Wall
+#cgo LDFLAGS: -ldl
+#include <stdlib.h>
+#include "sipkeepc.h"
+*/
+import "C"
+
+import "unsafe"
+
+// StandingSite is skc_standing_site: the offset after the top Via's keep
+// in a response the standing grant covers, else 0.
+func StandingSite(msg []byte) int {
+	if len(msg) == 0 {
+		return 0
+	}
+	p := C.CBytes(msg)
+	defer C.free(p)
+	return int(C.skc_standing_site((*C.char)(p), C.uint32_t(len(msg))))
+}
+
+// ReqSize is sizeof(skc_req), which the Go service decodes.
+const ReqSize = int(unsafe.Sizeof(C.skc_req{}))
