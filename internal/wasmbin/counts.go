@@ -120,9 +120,9 @@ func (c *counts) each(what string, entry func(i uint32) error) error {
 	return nil
 }
 
-// name reads a length-prefixed string.
+// name reads a length-prefixed string; what names its bytes.
 func (c *counts) name(what string) ([]byte, error) {
-	n, err := c.vec(what + " bytes")
+	n, err := c.vec(what)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +161,10 @@ func (c *counts) funcType() error {
 }
 
 func (c *counts) importEntry(uint32) error {
-	if _, err := c.name("module name"); err != nil {
+	if _, err := c.name("module name bytes"); err != nil {
 		return err
 	}
-	if _, err := c.name("field name"); err != nil {
+	if _, err := c.name("field name bytes"); err != nil {
 		return err
 	}
 	switch kind := c.Byte(); kind {
@@ -253,7 +253,7 @@ func (c *counts) constExpr() error {
 }
 
 func (c *counts) exportEntry(uint32) error {
-	if _, err := c.name("name"); err != nil {
+	if _, err := c.name("name bytes"); err != nil {
 		return err
 	}
 	c.Byte() // kind
@@ -345,6 +345,6 @@ func (c *counts) dataEntry(uint32) error {
 			return fmt.Errorf("flags %#x", flags)
 		}
 	}
-	_, err := c.name("data")
+	_, err := c.name("data bytes")
 	return err
 }

@@ -18,7 +18,7 @@ const (
 // section, as more subsections: each known subsection must end exactly at
 // its size, and every subsection within the section.
 func (c *counts) custom() error {
-	name, err := c.name("section name")
+	name, err := c.name("section name bytes")
 	if err != nil || string(name) != "name" {
 		return err
 	}
@@ -31,7 +31,7 @@ func (c *counts) custom() error {
 		sub := counts{Reader: Reader{B: c.Bytes(int(size))}}
 		switch id {
 		case nameModule:
-			_, err = sub.name("module name")
+			_, err = sub.name("module name bytes")
 		case nameFunctions:
 			err = sub.nameMap()
 		case nameLocals:
@@ -56,7 +56,7 @@ func (c *counts) custom() error {
 func (c *counts) nameMap() error {
 	return c.each("names", func(uint32) error {
 		c.U32()
-		_, err := c.name("name")
+		_, err := c.name("name bytes")
 		return err
 	})
 }
