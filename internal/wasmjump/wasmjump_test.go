@@ -252,7 +252,10 @@ func FuzzThread(f *testing.F) {
 func sameResults(t *testing.T, a, b []byte, xs ...int32) {
 	t.Helper()
 	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+	// The host's memory limit (host.WithMemoryLimitPages, default 512):
+	// with wazero's own, 65,536 pages, a 15-byte module declaring 52,119
+	// pages made each instance allocate 3.4 GB (FuzzThread, out of memory).
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true).WithMemoryLimitPages(512))
 	defer rt.Close(ctx)
 	timedOut := false
 	call := func(bin []byte, x int32) (uint64, bool) {
