@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sipkeep/sipkeep/internal/wasmbin"
+	"github.com/sipkeep/sipkeep/internal/wasminterrupt"
 )
 
 // bomb pieces: modules of a few dozen bytes declaring sizes wazero's
@@ -84,5 +85,19 @@ func TestSwap_HugeLocalCountIsRefused(t *testing.T) {
 	}
 	if h.gen.Load() != was {
 		t.Fatal("the refused module replaced the running one")
+	}
+}
+
+// A module that grows a table is refused at load: wazero allocates a
+// table's growth at once, outside WithMemoryLimitPages (one table.grow of
+// 2^28 elements allocated 2 GiB; up to 32 GiB is allowed).
+func TestSwap_TableGrowIsRefused(t *testing.T) {
+	h := newHost(t, WithModuleBytes(readFile(t, fixture(t, "good"))))
+	body := bombCat([]byte{0, 0xd0, 0x70, 0x41}, wasmbin.AppendSLEB(nil, 1<<28), // ref.null func; i32.const 2^28
+		[]byte{wasmbin.OpPrefixFC, wasmbin.FCTableGrow, 0, 0x1a, 0x0b}) // table.grow 0; drop; end
+	m := bombMod(bombTypes, bombFuncs, bombSec(wasmbin.SecTable, []byte{1, 0x70, 0, 1}),
+		bombSec(wasmbin.SecCode, bombCat([]byte{1, byte(len(body))}, body)))
+	if err := h.Swap(context.Background(), m); !errors.Is(err, wasminterrupt.ErrTableGrow) {
+		t.Fatalf("Swap(module with table.grow) = %v, want a refusal for it", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -208,6 +209,9 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 	}
 	if !h.opt.interruptOff {
 		patched, name, err := wasminterrupt.Instrument(bin)
+		if errors.Is(err, wasminterrupt.ErrTableGrow) {
+			return fmt.Errorf("load module: refused: %w", err)
+		}
 		if err != nil {
 			// A module whose loops cannot be bounded could run forever on a
 			// caller's goroutine and, since compiled wasm cannot be
@@ -239,8 +243,9 @@ func (g *generation) compile(ctx context.Context, wasm []byte) error {
 }
 
 // refuseBeforeCompile refuses, before any rewrite or compilation, a module
-// whose sections declare more entries than their bytes hold (a decoder
-// would reserve room for them first: 6.5 GB for a 60-byte module, found by
+// that declares a size its bytes cannot hold, or more locals or table
+// elements than wasmbin.CheckVectorCounts allows (wazero's decoder would
+// reserve room for them first: 6.5 GB for a 60-byte module, found by
 // FuzzThread), and a module with a wasm start function: it would run inside
 // instantiation, before the host can reach the instance's fuel or watch it.
 // The ABI's initialiser is the _initialize export, which the host calls as a
@@ -251,7 +256,7 @@ func refuseBeforeCompile(wasm []byte) error {
 		return fmt.Errorf("not a wasm module: %w", err)
 	}
 	if err := wasmbin.CheckVectorCounts(secs); err != nil {
-		return fmt.Errorf("not a wasm module: %w", err)
+		return fmt.Errorf("refused before decoding: %w", err)
 	}
 	for _, s := range secs {
 		if s.ID == wasmbin.SecStart {

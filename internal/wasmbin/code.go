@@ -20,7 +20,11 @@ const (
 	OpLocalTee = 0x22
 	OpI32Const = 0x41
 	OpI32Eqz   = 0x45
+	OpPrefixFC = 0xfc // saturating conversions, bulk memory and table instructions
 )
+
+// FCTableGrow is table.grow's sub-opcode after OpPrefixFC.
+const FCTableGrow = 15
 
 // BlockEmpty is the block type of a construct without parameters or
 // results (Instr.Imm of its block, loop or if).
@@ -30,7 +34,7 @@ const BlockEmpty = 0x40
 type Instr struct {
 	Op         byte
 	Start, End int      // its bytes in the body: [Start, End)
-	Imm        int64    // the index, depth or constant of the instructions that have one; a block type's first byte
+	Imm        int64    // the index, depth or constant of the instructions that have one; a block type's first byte; the sub-opcode after OpPrefixFC
 	Table      []uint32 // br_table's depths, the default last (reused between calls)
 }
 
@@ -117,7 +121,9 @@ func (b *Body) Next(in *Instr) bool {
 	case immHeapType:
 		r.S64()
 	case immPrefixFC:
-		switch sub := r.U32(); {
+		sub := r.U32()
+		in.Imm = int64(sub)
+		switch {
 		case sub <= 7:
 		case sub == 8 || sub == 10 || sub == 12 || sub == 14:
 			r.U32()

@@ -50,7 +50,7 @@ func TestDecodeInstructions(t *testing.T) {
 		{Op: OpLocalSet, Start: 10, End: 12, Imm: 1},
 		{Op: OpBrTable, Start: 12, End: 17, Table: []uint32{0, 1, 0}},
 		{Op: 0x28, Start: 17, End: 21},
-		{Op: 0xfc, Start: 21, End: 25},
+		{Op: OpPrefixFC, Start: 21, End: 25, Imm: 10},
 		{Op: OpEnd, Start: 25, End: 26},
 		{Op: OpEnd, Start: 26, End: 27},
 		{Op: OpEnd, Start: 27, End: 28},

@@ -50,9 +50,16 @@ const (
 	secCode   = wasmbin.SecCode
 )
 
+// ErrTableGrow refuses a module that grows a table: wazero allocates the
+// growth in one step, eight bytes an element, outside the memory limit, so
+// one instruction of a 49-byte module allocated 2 GiB (up to 32 GiB
+// allowed). Go's wasm backend never emits table.grow.
+var ErrTableGrow = errors.New("table.grow: a table's growth is not bounded")
+
 // Instrument returns the instrumented module and the name of the exported
 // interrupt global. It refuses (with an error) modules that use opcodes it
-// does not decode (SIMD, threads, GC), rather than guess.
+// does not decode (SIMD, threads, GC), rather than guess, and modules that
+// grow a table (ErrTableGrow).
 func Instrument(wasm []byte) ([]byte, string, error) {
 	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
@@ -218,6 +225,8 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 			for _, d := range in.Table {
 				back = back || toLoop(int64(d))
 			}
+		case op == wasmbin.OpPrefixFC && in.Imm == wasmbin.FCTableGrow:
+			return nil, fmt.Errorf("at byte %d: %w", in.Start, ErrTableGrow)
 		}
 		if back {
 			dst = append(dst, code[last:in.Start]...)

@@ -2,6 +2,7 @@ package wasminterrupt
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -105,5 +106,29 @@ func TestLoopEntryIsFree(t *testing.T) {
 	}
 	if fuel.Get() != 100 {
 		t.Errorf("entering a loop burnt %d fuel", 100-fuel.Get())
+	}
+}
+
+// A module that grows a table is refused: wazero allocates the growth at
+// once, outside the memory limit. table.fill, a neighbour with the same
+// prefix, is not.
+func TestTableGrowIsRefused(t *testing.T) {
+	grow := []byte{
+		0x00,                   // no locals
+		0xd0, 0x70, 0x20, 0x00, // ref.null func; local.get 0
+		0xfc, 0x0f, 0x00, // table.grow 0: returns the old size
+		0x0b,
+	}
+	if _, _, err := Instrument(module(grow)); !errors.Is(err, ErrTableGrow) {
+		t.Fatalf("Instrument(table.grow) = %v, want ErrTableGrow", err)
+	}
+	fill := []byte{
+		0x00,
+		0x41, 0x00, 0xd0, 0x70, 0x20, 0x00, // i32.const 0; ref.null func; local.get 0
+		0xfc, 0x11, 0x00, // table.fill 0
+		0x20, 0x00, 0x0b, // local.get 0; end
+	}
+	if _, _, err := Instrument(module(fill)); err != nil {
+		t.Fatalf("Instrument(table.fill) = %v", err)
 	}
 }
