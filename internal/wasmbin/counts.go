@@ -10,7 +10,7 @@ import (
 const (
 	// MaxFunctionLocals is the JavaScript embedding's limit on the locals
 	// of one function, enforced by every browser engine, so no toolchain
-	// emits more (Go's functions declare a few dozen). wazero's own bound
+	// emits more (the plugin's functions declare 17 at most). wazero's own bound
 	// is 2^32-1 and it reserves eight bytes per declared local.
 	MaxFunctionLocals = 50_000
 	// MaxModuleLocals bounds the locals of all functions together: wazero
@@ -32,10 +32,10 @@ var ErrCount = errors.New("declared size out of bounds")
 // locals than it can hold, before a decoder reserves room for them: wazero
 // allocates each vector, string, data segment and function body at its
 // declared size before reading it, so a 60-byte module could cost
-// gigabytes (FuzzThread found exports, function type parameters and
-// locals). Every count wazero allocates from, top-level or nested, must fit
-// in the bytes left in its section (each entry takes one byte at least);
-// locals and table sizes, which bytes cannot bound, have the bounds above.
+// gigabytes (FuzzThread found exports and function type parameters).
+// Every count wazero allocates from, top-level or nested, must fit in the
+// bytes left in its section (each entry takes one byte at least); locals
+// and table sizes, which bytes cannot bound, have the bounds above.
 //
 // It walks each section once with the grammar wazero decodes, allocating
 // nothing, and does not validate beyond that: an encoding wazero would
