@@ -44,6 +44,7 @@ type service struct {
 	cnt svcCounters
 
 	grantSlot      atomic.Pointer[uint32] // skc_shared's grant word, when the server shares one
+	ring           atomic.Pointer[ring]   // skc_shared's deferred ring
 	warnedMismatch atomic.Bool
 
 	connMu sync.Mutex
@@ -195,6 +196,7 @@ func (s *service) handleFrame(frame, out []byte) int {
 		s.deferred(&r)
 		return 0
 	case opCall:
+		s.drainRing(s.ring.Load())
 		res := s.call(&r, time.Time{})
 		n := encodeCallReply(out, r.seq, &res)
 		if n < 0 {
@@ -385,6 +387,9 @@ func (s *service) statsText() string {
 	}
 	fmt.Fprintf(&b, "deferred %d\ndeferred_malformed %d\nstanding_mismatch %d\n",
 		s.cnt.deferred.Load(), s.cnt.deferredMalformed.Load(), s.cnt.standingMismatch.Load())
+	if r := s.ring.Load(); r != nil {
+		fmt.Fprintf(&b, "ring_skipped %d\n", r.skipped.Load())
+	}
 	for k := range s.cnt.byKind {
 		if v := s.cnt.byKind[k].Load(); v > 0 {
 			fmt.Fprintf(&b, "%s %d\n", abi.ActionKind(k).String(), v)

@@ -73,13 +73,13 @@ func sipkeep_svc_event(id C.int64_t, frame *C.uint8_t, n C.uint32_t) (rc C.int32
 }
 
 //export sipkeep_svc_share
-func sipkeep_svc_share(id C.int64_t, slot *C.uint32_t) (rc C.int32_t) {
+func sipkeep_svc_share(id C.int64_t, mem *C.uint8_t, size C.uint32_t) (rc C.int32_t) {
 	defer recoverAs("sipkeep_svc_share", &rc, -1)
 	s := svcLookup(id)
-	if s == nil {
-		return -1
+	if s == nil || mem == nil || size != sharedSize {
+		return -1 // not the skc_shared this library reads: share nothing
 	}
-	s.share((*uint32)(unsafe.Pointer(slot)))
+	s.share(unsafe.Slice((*byte)(unsafe.Pointer(mem)), int(size)))
 	return 0
 }
 

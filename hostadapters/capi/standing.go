@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/sipkeep/sipkeep/abi"
 )
@@ -15,11 +16,15 @@ import (
 // (sipkeepc's skc_shared), the worker sets keep=N itself and sends the
 // response to the service afterwards (opDeferred) for the flow's record.
 
-// share sets the word the service publishes its standing grant in (memory
-// the server mapped before forking), and publishes it.
-func (s *service) share(slot *uint32) {
-	s.grantSlot.Store(slot)
+// share takes the server's skc_shared (mapped before forking): the word
+// the service publishes its standing grant in, and the deferred ring it
+// polls from now on.
+func (s *service) share(mem []byte) {
+	r := newRing(mem)
+	s.ring.Store(r)
+	s.grantSlot.Store((*uint32)(unsafe.Pointer(&mem[sharedGrantOff])))
 	s.publishGrant()
+	go s.pollRing(r)
 }
 
 // publishGrant writes the current standing grant (0: none) to the shared

@@ -5,6 +5,7 @@
 #include "sipkeepc.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@ _Static_assert(sizeof(skc_req) == 80, "skc_req layout");
 _Static_assert(sizeof(skc_resp) == 24, "skc_resp layout");
 _Static_assert(sizeof(skc_splice) == 16, "skc_splice layout");
 _Static_assert(sizeof(skc_action) == 80, "skc_action layout");
+_Static_assert(offsetof(skc_shared, head) == 64 && offsetof(skc_shared, tail) == 128 &&
+		offsetof(skc_shared, slots) == 192 && sizeof(skc_ring_slot) == SKC_RING_SLOT, "skc_shared layout");
 
 int64_t skc_now_ms(void)
 {
@@ -189,16 +192,63 @@ int skc_call(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len
 	return roundtrip(c, &h, msg, len, out);
 }
 
-int skc_standing(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out)
+/* ring_put puts one frame (h, then msg) on the deferred ring; 0 when it
+ * does not fit a slot or the ring is full. */
+static int ring_put(skc_shared *sh, const skc_req *h, const uint8_t *msg, uint32_t len)
+{
+	uint64_t head, tail;
+	skc_ring_slot *s;
+	uint32_t n = (uint32_t)sizeof(*h) + len;
+
+	if (n > sizeof(s->frame))
+		return 0;
+	head = __atomic_load_n(&sh->head, __ATOMIC_RELAXED);
+	do {
+		tail = __atomic_load_n(&sh->tail, __ATOMIC_ACQUIRE);
+		if (head - tail >= SKC_RING_SLOTS)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&sh->head, &head, head + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	s = &sh->slots[head % SKC_RING_SLOTS];
+	memcpy(s->frame, h, sizeof(*h));
+	memcpy(s->frame + sizeof(*h), msg, len);
+	s->len = n;
+	__atomic_store_n(&s->seq, head + 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
+/* defer_socket sends the frame over the client's socket without waiting. */
+static int defer_socket(skc_client *c, skc_req *h, const uint8_t *msg, uint32_t len)
 {
 	struct iovec iov[2];
 	struct msghdr mh;
+
+	if (c->fd < 0)
+		return 0; /* not connected yet: the call path connects */
+	iov[0].iov_base = h;
+	iov[0].iov_len = sizeof(*h);
+	iov[1].iov_base = (void *)msg;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(sizeof(*h) + len)) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			skc_client_close(c);
+			c->retry_at_ms = skc_now_ms() + 10;
+		}
+		return 0; /* the service is behind: wait for it like any call */
+	}
+	return 1;
+}
+
+int skc_standing(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out)
+{
 	skc_req h;
 	uint32_t g, at;
 	int tl;
 
-	if (c->shared == NULL || c->fd < 0 || len > SKC_MAX_MESSAGE)
-		return 0; /* not connected yet: the call path connects */
+	if (c->shared == NULL || len > SKC_MAX_MESSAGE)
+		return 0;
 	g = __atomic_load_n(&c->shared->grant, __ATOMIC_ACQUIRE);
 	if (g == 0)
 		return 0;
@@ -212,20 +262,8 @@ int skc_standing(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t
 	h.len = len;
 	h.sent_ms = skc_now_ms();
 	h.granted = g;
-	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
-	iov[1].iov_base = (void *)msg;
-	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(sizeof(h) + len)) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			skc_client_close(c);
-			c->retry_at_ms = skc_now_ms() + 10;
-		}
-		return 0; /* the service is behind: wait for it like any call */
-	}
+	if (!ring_put(c->shared, &h, msg, len) && !defer_socket(c, &h, msg, len))
+		return 0;
 	tl = snprintf(c->standing_text, sizeof(c->standing_text), "=%u", g);
 	c->standing_splice.off = at;
 	c->standing_splice.del = 0;
@@ -497,6 +535,19 @@ uint32_t skc_applied_len(const skc_reply *r, uint32_t len)
 	return n;
 }
 
+int skc_apply_check(const skc_reply *r, uint32_t len)
+{
+	uint32_t i, at = 0;
+	for (i = 0; i < r->n_splices; i++) {
+		const skc_splice *s = &r->splices[i];
+		if (s->off < at || s->off > len || s->del > len - s->off ||
+				s->text_off > r->text_len || s->text_len > r->text_len - s->text_off)
+			return -1;
+		at = s->off + s->del;
+	}
+	return 0;
+}
+
 int skc_apply(const skc_reply *r, const char *msg, uint32_t len, char *out, uint32_t cap)
 {
 	uint32_t i, at = 0, o = 0;
@@ -641,7 +692,7 @@ typedef int32_t (*svc_event_fn)(int64_t, const uint8_t *, uint32_t);
 typedef int32_t (*svc_control_fn)(int64_t, uint8_t, const char *, char *, int32_t);
 typedef void (*svc_stop_fn)(int64_t);
 typedef int32_t (*svc_log_fn)(int64_t, char *, int32_t);
-typedef int32_t (*svc_share_fn)(int64_t, uint32_t *);
+typedef int32_t (*svc_share_fn)(int64_t, uint8_t *, uint32_t);
 
 #define SKC_MAX_PENDING 256
 #define SKC_ACTION_BATCH 64
@@ -795,7 +846,7 @@ int skc_service_share(skc_service *s, skc_shared *sh)
 	if (!s || !sh || !s->share)
 		return -1;
 	s->shared = sh;
-	return s->share(s->h, &sh->grant);
+	return s->share(s->h, (uint8_t *)sh, (uint32_t)sizeof(*sh));
 }
 
 int skc_service_control(skc_service *s, uint8_t op, const char *arg, char *out, int cap)

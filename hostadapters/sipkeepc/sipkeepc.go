@@ -27,3 +27,13 @@ func StandingSite(msg []byte) int {
 
 // ReqSize is sizeof(skc_req), which the Go service decodes.
 const ReqSize = int(unsafe.Sizeof(C.skc_req{}))
+
+// The layout of skc_shared, which the Go service reads
+// (hostadapters/capi/ring.go holds the same numbers).
+const (
+	SharedHeadOff  = int(unsafe.Offsetof(C.skc_shared{}.head))
+	SharedTailOff  = int(unsafe.Offsetof(C.skc_shared{}.tail))
+	SharedSlotsOff = int(unsafe.Offsetof(C.skc_shared{}.slots))
+	SharedSize     = int(unsafe.Sizeof(C.skc_shared{}))
+	RingSlotSize   = int(unsafe.Sizeof(C.skc_ring_slot{}))
+)

@@ -133,12 +133,39 @@ typedef struct skc_splice {
 
 /* ---- memory the server shares with the service (mapped before forking) ---- */
 
-/* The plugin service publishes here what workers may apply without it: the
- * module's standing grant (abi.FeatureStandingGrant): the keep value every
- * REGISTER 2xx skc_standing_site accepts gets, 0 for none. */
+/* A slot of the deferred ring: one SKC_OP_DEFERRED frame (skc_req and the
+ * message). Larger frames go over the socket. */
+#define SKC_RING_SLOTS 1024
+#define SKC_RING_SLOT 2048
+typedef struct skc_ring_slot {
+	uint64_t seq;       /* ticket + 1 once the frame is written */
+	uint32_t len;       /* frame bytes */
+	uint32_t reserved;
+	uint8_t frame[SKC_RING_SLOT - 16];
+} skc_ring_slot;
+
+/* What the server shares between its workers and the plugin service.
+ *
+ * grant: the service publishes the module's standing grant here
+ * (abi.FeatureStandingGrant): the keep value every REGISTER 2xx
+ * skc_standing_site accepts gets; 0 for none (no service, no feature).
+ *
+ * The deferred ring: workers (many producers) put the responses they sent
+ * with the standing grant; the service (one consumer) polls it — no
+ * syscall and no wake-up per message, which is what a round trip cost.
+ * A producer takes ticket head (compare-and-swap while head - tail is under
+ * SKC_RING_SLOTS), writes slot ticket % SKC_RING_SLOTS, then publishes
+ * seq = ticket + 1; the service reads slots in ticket order and advances
+ * tail. hostadapters/capi/ring.go is the consumer; the offsets below are
+ * its contract (TestSharedLayout). */
 typedef struct skc_shared {
-	uint32_t grant;
-	uint32_t reserved[15];
+	uint32_t grant;         /* offset 0 */
+	uint32_t reserved0[15];
+	uint64_t head;          /* offset 64: the next ticket */
+	uint8_t pad1[56];
+	uint64_t tail;          /* offset 128: the service's next ticket */
+	uint8_t pad2[56];
+	skc_ring_slot slots[SKC_RING_SLOTS]; /* offset 192 */
 } skc_shared;
 
 /* skc_shared_create maps one skc_shared shared by every process forked
@@ -194,11 +221,12 @@ int skc_call(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len
  * skc_standing answers, without waiting for the service, a response being
  * sent that the module's standing grant covers: a REGISTER 2xx whose only
  * keep is the client's bare ;keep on the top Via (skc_standing_site), while
- * the service publishes a grant and this client is connected. It hands the
- * response to the service without waiting (SKC_OP_DEFERRED: the plugin sees
- * it afterwards, at the time it was sent, for the flow's record) and fills
- * *out with the one splice that sets keep=N. Returns 1 then; 0 when it does
- * not apply or the service's queue is full (call skc_call as usual).
+ * the service publishes a grant. It hands the response to the service
+ * without waiting (an SKC_OP_DEFERRED frame on the shared ring, or on the
+ * socket when it does not fit a slot: the plugin sees it afterwards, at the
+ * time it was sent, for the flow's record) and fills *out with the one
+ * splice that sets keep=N. Returns 1 then; 0 when it does not apply or the
+ * service is behind (ring and socket full: call skc_call as usual).
  */
 int skc_standing(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t len, skc_reply *out);
 
@@ -249,6 +277,10 @@ uint32_t skc_header_end(const char *msg, uint32_t len);
 
 /* skc_applied_len is the message length after the reply's splices. */
 uint32_t skc_applied_len(const skc_reply *r, uint32_t len);
+
+/* skc_apply_check returns 0 when every splice of r lies inside a message
+ * of len bytes and its text inside r's text, in order; -1 otherwise. */
+int skc_apply_check(const skc_reply *r, uint32_t len);
 
 /* skc_apply writes msg with the reply's splices applied to out (cap bytes).
  * Returns the new length, or -1 when a splice is out of range or out is too

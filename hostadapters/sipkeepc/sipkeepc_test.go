@@ -66,3 +66,13 @@ func TestRequestFrameSize(t *testing.T) {
 		t.Fatalf("sizeof(skc_req) = %d, want 80", ReqSize)
 	}
 }
+
+// TestSharedLayout: skc_shared is where sipkeepc.h says; the service reads
+// it at these offsets (hostadapters/capi/ring.go).
+func TestSharedLayout(t *testing.T) {
+	if SharedHeadOff != 64 || SharedTailOff != 128 || SharedSlotsOff != 192 || RingSlotSize != 2048 ||
+		SharedSize != 192+1024*2048 {
+		t.Fatalf("skc_shared: head %d tail %d slots %d slot %d size %d", SharedHeadOff, SharedTailOff,
+			SharedSlotsOff, RingSlotSize, SharedSize)
+	}
+}

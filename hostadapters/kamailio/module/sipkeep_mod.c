@@ -366,6 +366,24 @@ static int sipkeep_data_out(sr_event_param_t *evp)
 	nlen = skc_applied_len(&r, (uint32_t)b->len);
 	if (nlen > BUF_SIZE)
 		return 0;
+	if (r.n_splices == 1 && skc_apply_check(&r, (uint32_t)b->len) == 0) {
+		/* One splice (the usual keep=N): grow Kamailio's own copy in place.
+		 * pkg_realloc usually extends into the free space after it, where a
+		 * fresh pkg_malloc walks q_malloc's free lists. */
+		const skc_splice *sp = &r.splices[0];
+		nb = (char *)pkg_realloc(b->s, nlen + 1);
+		if (nb == NULL) {
+			PKG_MEM_ERROR;
+			return 0;
+		}
+		memmove(nb + sp->off + sp->text_len, nb + sp->off + sp->del, (size_t)b->len - sp->off - sp->del);
+		memcpy(nb + sp->off, r.text + sp->text_off, sp->text_len);
+		nb[nlen] = 0;
+		b->s = nb;
+		b->len = (int)nlen;
+		update_stat(st_edited, 1);
+		return 0;
+	}
 	nb = (char *)pkg_malloc(nlen + 1);
 	if (nb == NULL) {
 		PKG_MEM_ERROR;
