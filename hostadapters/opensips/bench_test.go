@@ -14,43 +14,48 @@ import (
 )
 
 // BenchmarkOpenSIPSRegister measures OpenSIPS's REGISTER rate as registrar
-// under sipp load (UDP, 100 outstanding, no rate cap), plain and with
-// sipkeep.so, in one run: both servers run side by side and the loads
-// alternate (plain, sipkeep, plain, ...) so that both see the same machine.
-// reg/s are the medians; ratio is sipkeep/plain.
+// under sipp load (100 outstanding, no rate cap), over UDP and over TCP (one
+// connection), plain and with sipkeep.so, in one run: both servers run side
+// by side and the loads alternate (plain, sipkeep, plain, ...) so that both
+// see the same machine. reg/s are the medians; ratio is sipkeep/plain.
 func BenchmarkOpenSIPSRegister(b *testing.B) {
 	const calls, rounds = 3000, 5
 	siptest.NeedSipp(b)
 	plain := start(b, options{Plain: true})
 	sk := start(b, options{})
-	for _, s := range []*osips{plain, sk} {
-		runSipp(b, s, siptest.SippRun{Calls: 300, Limit: 50}) // warm every worker
+	for _, tr := range []string{"u1", "t1"} {
+		name := map[string]string{"u1": "UDP", "t1": "TCP"}[tr]
+		b.Run(name, func(b *testing.B) {
+			for _, s := range []*osips{plain, sk} {
+				runSipp(b, s, siptest.SippRun{Calls: 300, Limit: 50, Transport: tr}) // warm every worker
+			}
+			var rp, rs []float64
+			var cpu [2]cpuUse
+			b.ResetTimer()
+			for i := 0; i < rounds; i++ {
+				for j, c := range []struct {
+					s     *osips
+					rates *[]float64
+					check bool
+				}{{plain, &rp, false}, {sk, &rs, true}} {
+					before := c.s.cpu()
+					took := runSipp(b, c.s, siptest.SippRun{Calls: calls, Limit: 100, Transport: tr, CheckKeep: c.check})
+					cpu[j].add(c.s.cpu().minus(before))
+					*c.rates = append(*c.rates, float64(calls)/took.Seconds())
+				}
+			}
+			b.StopTimer()
+			n := float64(calls * rounds)
+			b.Logf("%s CPU per REGISTER: plain %.0f µs; sipkeep %.0f µs (workers and the rest %.0f µs, plugin service %.0f µs)",
+				name, cpu[0].total()/n, cpu[1].total()/n, cpu[1].other/n, cpu[1].service/n)
+			mp, ms := median(rp), median(rs)
+			b.ReportMetric(mp, "plain-reg/s")
+			b.ReportMetric(ms, "sipkeep-reg/s")
+			b.ReportMetric(ms/mp, "ratio")
+			b.Logf("%s: plain %s reg/s, sipkeep %s reg/s (%d REGISTERs per run, alternating); median ratio %.2f",
+				name, rates(rp), rates(rs), calls, ms/mp)
+		})
 	}
-	var rp, rs []float64
-	var cpu [2]cpuUse
-	b.ResetTimer()
-	for i := 0; i < rounds; i++ {
-		for j, c := range []struct {
-			s     *osips
-			rates *[]float64
-			check bool
-		}{{plain, &rp, false}, {sk, &rs, true}} {
-			before := c.s.cpu()
-			took := runSipp(b, c.s, siptest.SippRun{Calls: calls, Limit: 100, CheckKeep: c.check})
-			cpu[j].add(c.s.cpu().minus(before))
-			*c.rates = append(*c.rates, float64(calls)/took.Seconds())
-		}
-	}
-	b.StopTimer()
-	n := float64(calls * rounds)
-	b.Logf("CPU per REGISTER: plain %.0f µs; sipkeep %.0f µs (workers and the rest %.0f µs, plugin service %.0f µs)",
-		cpu[0].total()/n, cpu[1].total()/n, cpu[1].other/n, cpu[1].service/n)
-	mp, ms := median(rp), median(rs)
-	b.ReportMetric(mp, "plain-reg/s")
-	b.ReportMetric(ms, "sipkeep-reg/s")
-	b.ReportMetric(ms/mp, "ratio")
-	b.Logf("plain %s reg/s, sipkeep %s reg/s (%d REGISTERs per run, alternating); median ratio %.2f",
-		rates(rp), rates(rs), calls, ms/mp)
 }
 
 // BenchmarkOpenSIPSMemory measures what sipkeep adds to OpenSIPS's memory
