@@ -2,6 +2,8 @@ package keeptest_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sipkeep/sipkeep/abi"
@@ -181,6 +183,55 @@ func BenchmarkRegistrarOK(b *testing.B) {
 				in.Now += 1000
 			}
 			call()
+			b.ReportAllocs()
+			for b.Loop() {
+				call()
+			}
+		})
+	}
+}
+
+// BenchmarkRegistrarManyAORs is BenchmarkRegistrarOK on a flow that
+// carries many registrations (a PBX or trunk registering its lines over one
+// connection; sipp registering a new AOR per call): the record holds
+// maxBindings of them and each 200 adds one, evicting the first to expire.
+func BenchmarkRegistrarManyAORs(b *testing.B) {
+	gs, done := guests(b)
+	defer done()
+	msgs := make([][]byte, 256)
+	for i := range msgs {
+		msgs[i] = []byte(strings.ReplaceAll(keeptest.RegistrarOK, "user1@", fmt.Sprintf("line%03d@", i)))
+	}
+	for _, engine := range engines {
+		g := gs[engine]
+		b.Run(engine, func(b *testing.B) {
+			in := abi.Input{Kind: abi.KindSIPResponse, Dir: abi.DirOut, Transport: abi.TransportUDP, Role: abi.RoleProxy,
+				Now: 1_700_000_000_000, Random: 42, FlowID: 1}
+			var rec []byte
+			var out abi.Output
+			i := 0
+			call := func() {
+				in.Message = msgs[i%len(msgs)]
+				i++
+				r := g.OnResponse(int32(abi.EncodeInput(g.InputBuffer(), &in)))
+				if r < 0 {
+					b.Fatalf("errno %d", -r)
+				}
+				if err := abi.DecodeOutput(g.OutputBuffer()[:r], len(in.Message), &out); err != nil {
+					b.Fatal(err)
+				}
+				if len(out.EditList) != 1 {
+					b.Fatalf("keep=30 not granted: %+v", out.OutputHeader)
+				}
+				if out.Flags&abi.OutRecordChanged != 0 {
+					rec = append(rec[:0], out.Record...)
+				}
+				in.Record = rec
+				in.Now += 10
+			}
+			for range 100 {
+				call()
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				call()
