@@ -22,11 +22,11 @@ $(CAPI_LIB): $(shell find hostadapters/capi host abi -name '*.go' 2>/dev/null) h
 # this module built in its tree: same version and compile flags as the
 # binary that loads it.
 kamailio-module: $(KAM_MODULE)
-$(KAM_MODULE): $(KAM_MODSRC)/sipkeep_mod.c $(KAM_MODSRC)/Makefile $(KAM_MODSRC)/fetch-source.sh hostadapters/sipkeepc/sipkeepc.c hostadapters/sipkeepc/sipkeepc.h
+$(KAM_MODULE): $(KAM_MODSRC)/sipkeep_mod.c $(KAM_MODSRC)/Makefile $(KAM_MODSRC)/fetch-source.sh hostadapters/sipkeepc/sipkeepc.c hostadapters/sipkeepc/sipkeepc.h hostadapters/sipkeepc/sipkeepc_ser.h
 	@mkdir -p $(KAM_BUILD)
 	src=$$(sh $(KAM_MODSRC)/fetch-source.sh $(abspath $(KAM_BUILD))/source) && \
 	mkdir -p $$src/src/modules/sipkeep && \
-	cp $(KAM_MODSRC)/sipkeep_mod.c $(KAM_MODSRC)/Makefile hostadapters/sipkeepc/sipkeepc.c hostadapters/sipkeepc/sipkeepc.h $$src/src/modules/sipkeep/ && \
+	cp $(KAM_MODSRC)/sipkeep_mod.c $(KAM_MODSRC)/Makefile hostadapters/sipkeepc/sipkeepc.c hostadapters/sipkeepc/sipkeepc.h hostadapters/sipkeepc/sipkeepc_ser.h $$src/src/modules/sipkeep/ && \
 	env -u MAKEFLAGS -u MAKELEVEL $(MAKE) -s -C $$src/src/modules/sipkeep >$(abspath $(KAM_BUILD))/module-build.log 2>&1 || { cat $(abspath $(KAM_BUILD))/module-build.log; exit 1; }; \
 	cp $$src/src/modules/sipkeep/sipkeep.so $@
 

@@ -40,6 +40,7 @@
 #include "../../core/ut.h"
 
 #include "sipkeepc.h"
+#include "sipkeepc_ser.h"
 
 MODULE_VERSION
 
@@ -160,59 +161,6 @@ static int has_word(const char *list, const char *w)
 	return 0;
 }
 
-static void to_skc_addr(skc_addr *a, struct ip_addr *ip, unsigned short port)
-{
-	memset(a, 0, sizeof(*a));
-	a->port = port;
-	if (ip->af == AF_INET6) {
-		a->af = 6;
-		memcpy(a->addr, ip->u.addr, 16);
-	} else {
-		a->af = 4;
-		memcpy(a->addr, ip->u.addr, 4);
-	}
-}
-
-static void from_skc_addr(const skc_addr *a, struct ip_addr *ip)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (a->af == 6) {
-		ip->af = AF_INET6;
-		ip->len = 16;
-		memcpy(ip->u.addr, a->addr, 16);
-	} else {
-		ip->af = AF_INET;
-		ip->len = 4;
-		memcpy(ip->u.addr, a->addr, 4);
-	}
-}
-
-static int skc_transport_of(int proto)
-{
-	switch (proto) {
-	case PROTO_UDP: return SKC_UDP;
-	case PROTO_TCP: return SKC_TCP;
-	case PROTO_TLS: return SKC_TLS;
-	case PROTO_SCTP: return SKC_SCTP;
-	case PROTO_WS: return SKC_WS;
-	case PROTO_WSS: return SKC_WSS;
-	}
-	return 0;
-}
-
-static int proto_of(int transport)
-{
-	switch (transport) {
-	case SKC_UDP: return PROTO_UDP;
-	case SKC_TCP: return PROTO_TCP;
-	case SKC_TLS: return PROTO_TLS;
-	case SKC_SCTP: return PROTO_SCTP;
-	case SKC_WS: return PROTO_WS;
-	case SKC_WSS: return PROTO_WSS;
-	}
-	return PROTO_NONE;
-}
-
 static skc_client *get_client(void)
 {
 	if (client == NULL) {
@@ -287,11 +235,11 @@ static int sipkeep_data_in(sr_event_param_t *evp)
 	memset(&h, 0, sizeof(h));
 	h.kind = (uint8_t)kind;
 	h.dir = SKC_DIR_IN;
-	h.transport = (uint8_t)skc_transport_of(rcv->proto);
+	h.transport = (uint8_t)skc_transport_of_proto(rcv->proto);
 	h.role = SKC_ROLE_PROXY;
 	h.conn_id = (rcv->proto == PROTO_UDP) ? 0 : rcv->proto_reserved1;
-	to_skc_addr(&h.local, &rcv->bind_address->address, rcv->bind_address->port_no);
-	to_skc_addr(&h.remote, &rcv->src_ip, rcv->src_port);
+	skc_addr_from_ip(&h.local, &rcv->bind_address->address, rcv->bind_address->port_no);
+	skc_addr_from_ip(&h.remote, &rcv->src_ip, rcv->src_port);
 	cross(&h, b->s, (unsigned int)b->len, &r);
 	return 0;
 }
@@ -320,8 +268,8 @@ static int sipkeep_dgram_in(sr_event_param_t *evp)
 	h.dir = SKC_DIR_IN;
 	h.transport = SKC_UDP;
 	h.role = SKC_ROLE_PROXY;
-	to_skc_addr(&h.local, &rcv->bind_address->address, rcv->bind_address->port_no);
-	to_skc_addr(&h.remote, &rcv->src_ip, rcv->src_port);
+	skc_addr_from_ip(&h.local, &rcv->bind_address->address, rcv->bind_address->port_no);
+	skc_addr_from_ip(&h.remote, &rcv->src_ip, rcv->src_port);
 	cross(&h, buf, (unsigned int)len, &r);
 	return -1; /* consumed */
 }
@@ -354,12 +302,12 @@ static int sipkeep_data_out(sr_event_param_t *evp)
 	memset(&h, 0, sizeof(h));
 	h.kind = (uint8_t)kind;
 	h.dir = SKC_DIR_OUT;
-	h.transport = (uint8_t)skc_transport_of(dst->proto);
+	h.transport = (uint8_t)skc_transport_of_proto(dst->proto);
 	h.role = SKC_ROLE_PROXY;
 	h.conn_id = dst->id;
-	to_skc_addr(&h.local, &si->address, si->port_no);
+	skc_addr_from_ip(&h.local, &si->address, si->port_no);
 	su2ip_addr(&ip, &dst->to);
-	to_skc_addr(&h.remote, &ip, su_getport(&dst->to));
+	skc_addr_from_ip(&h.remote, &ip, su_getport(&dst->to));
 	if (!(kind == SKC_KIND_RESPONSE && standing(&h, b->s, (unsigned int)b->len, &r))
 			&& (!cross(&h, b->s, (unsigned int)b->len, &r) || !(r.flags & SKC_R_CHANGED)))
 		return 0;
@@ -428,10 +376,10 @@ static void init_dst(struct dest_info *dst, const skc_action *a)
 {
 	struct ip_addr ip;
 	init_dest_info(dst);
-	dst->proto = proto_of(a->transport);
-	from_skc_addr(&a->remote, &ip);
+	dst->proto = skc_proto_of_transport(a->transport);
+	skc_ip_from_addr(&ip, &a->remote);
 	init_su(&dst->to, &ip, a->remote.port);
-	from_skc_addr(&a->local, &ip);
+	skc_ip_from_addr(&ip, &a->local);
 	dst->send_sock = find_si(&ip, a->local.port, dst->proto);
 }
 
@@ -460,7 +408,7 @@ static int con_mark(const skc_action *a, uint64_t *mark)
 {
 	struct tcp_connection *con;
 	struct ip_addr ip;
-	from_skc_addr(&a->remote, &ip);
+	skc_ip_from_addr(&ip, &a->remote);
 	con = tcpconn_get(a->conn_id, &ip, a->remote.port, NULL, 0);
 	if (con == NULL)
 		return -1;
@@ -504,7 +452,7 @@ static void close_con(const skc_action *a)
 	struct tcp_connection *con;
 	struct ip_addr ip;
 	long mcmd[2];
-	from_skc_addr(&a->remote, &ip);
+	skc_ip_from_addr(&ip, &a->remote);
 	con = tcpconn_get(a->conn_id, &ip, a->remote.port, NULL, 0);
 	if (con == NULL)
 		return;
@@ -593,7 +541,7 @@ static void list_locals(char *out, int cap)
 		for (si = list ? *list : NULL; si; si = si->next) {
 			skc_addr a;
 			char s[64];
-			to_skc_addr(&a, &si->address, si->port_no);
+			skc_addr_from_ip(&a, &si->address, si->port_no);
 			skc_addr_str(&a, s, sizeof(s));
 			if (n + (int)strlen(s) + 2 < cap)
 				n += snprintf(out + n, cap - n, "%s ", s);

@@ -34,32 +34,6 @@ proto_send_f sk_orig_send[PROTO_LAST + 1];
 /* One edited copy of an outgoing message at a time per process. */
 static char sk_out[SKC_MAX_MESSAGE + SKC_MAX_RESP];
 
-int sk_transport(int proto)
-{
-	switch (proto) {
-	case PROTO_UDP: return SKC_UDP;
-	case PROTO_TCP: return SKC_TCP;
-	case PROTO_TLS: return SKC_TLS;
-	case PROTO_SCTP: return SKC_SCTP;
-	case PROTO_WS: return SKC_WS;
-	case PROTO_WSS: return SKC_WSS;
-	}
-	return 0;
-}
-
-void sk_addr(skc_addr *a, const struct ip_addr *ip, unsigned short port)
-{
-	memset(a, 0, sizeof *a);
-	a->port = port;
-	if (ip->af == AF_INET6) {
-		a->af = 6;
-		memcpy(a->addr, ip->u.addr, 16);
-	} else {
-		a->af = 4;
-		memcpy(a->addr, ip->u.addr, 4);
-	}
-}
-
 /* sk_call shows one message to the plugin service. Returns skc_call's
  * value; failures are counted and the caller passes the message unchanged. */
 int sk_call(uint8_t kind, uint8_t dir, int proto, const struct ip_addr *lip, unsigned short lport,
@@ -75,11 +49,11 @@ int sk_call(uint8_t kind, uint8_t dir, int proto, const struct ip_addr *lip, uns
 	h.op = SKC_OP_CALL;
 	h.kind = kind;
 	h.dir = dir;
-	h.transport = sk_transport(proto);
+	h.transport = skc_transport_of_proto(proto);
 	h.role = SKC_ROLE_PROXY;
 	h.conn_id = conn_id;
-	sk_addr(&h.local, lip, lport);
-	sk_addr(&h.remote, rip, rport);
+	skc_addr_from_ip(&h.local, lip, lport);
+	skc_addr_from_ip(&h.remote, rip, rport);
 	if (kind == SKC_KIND_RESPONSE && dir == SKC_DIR_OUT
 			&& skc_standing(sk_client, &h, (const uint8_t *)msg, len, out) == 1) {
 		/* the module's standing grant: keep=N at once, the record after */
@@ -190,7 +164,7 @@ static int sk_udp_stun(int fd, struct receive_info *ri, str *msg, void *param)
 	 * answered here with the core's responder, as the Go adapters answer. */
 	if ((cls == 1 || cls == 0) && sk_stun_answer) {
 		skc_addr src;
-		sk_addr(&src, &ri->src_ip, ri->src_port);
+		skc_addr_from_ip(&src, &ri->src_ip, ri->src_port);
 		n = skc_stun_answer((const uint8_t *)msg->s, (uint32_t)msg->len, &src, resp, sizeof resp);
 		if (n > 0) {
 			init_su(&to, &ri->src_ip, ri->src_port);

@@ -15,6 +15,7 @@
 #include "net/api_proto.h"
 
 #include "sipkeepc.h"
+#include "sipkeepc_ser.h"
 
 /* module parameters */
 extern char *sk_library;
@@ -62,8 +63,6 @@ int sk_hooks_init(void);
 int sk_call(uint8_t kind, uint8_t dir, int proto, const struct ip_addr *lip, unsigned short lport,
 		const struct ip_addr *rip, unsigned short rport, int conn_id,
 		const char *msg, unsigned int len, skc_reply *out);
-int sk_transport(int proto);
-void sk_addr(skc_addr *a, const struct ip_addr *ip, unsigned short port);
 
 /* sipkeep_service.c: the plugin service process */
 void sk_service_proc(int rank);

@@ -22,31 +22,6 @@
 
 event_id_t sk_evi_flow_failed = EVI_ERROR;
 
-static void sk_ip(struct ip_addr *ip, const skc_addr *a)
-{
-	memset(ip, 0, sizeof *ip);
-	if (a->af == 6) {
-		ip->af = AF_INET6;
-		ip->len = 16;
-		memcpy(ip->u.addr, a->addr, 16);
-	} else {
-		ip->af = AF_INET;
-		ip->len = 4;
-		memcpy(ip->u.addr, a->addr, 4);
-	}
-}
-
-static int sk_proto(uint8_t transport)
-{
-	switch (transport) {
-	case SKC_UDP: return PROTO_UDP;
-	case SKC_TCP: return PROTO_TCP;
-	case SKC_TLS: return PROTO_TLS;
-	case SKC_WS: return PROTO_WS;
-	case SKC_WSS: return PROTO_WSS;
-	}
-	return PROTO_NONE;
-}
 
 /* sk_socket_for finds the listening socket a flow uses (its local side), or
  * any socket of the protocol for streams (the connection id picks the
@@ -58,7 +33,7 @@ static const struct socket_info *sk_socket_for(int proto, const skc_addr *local)
 
 	if (proto == PROTO_NONE || protos[proto].id == PROTO_NONE)
 		return NULL;
-	sk_ip(&ip, local);
+	skc_ip_from_addr(&ip, local);
 	si = find_si(&ip, local->port, proto);
 	if (si == NULL && protos[proto].listeners)
 		si = &protos[proto].listeners->socket_info;
@@ -75,7 +50,7 @@ static int sk_send_stun(void *ctx, const skc_action *a, const uint8_t *pkt, int 
 		LM_ERR("no UDP socket for a STUN keep-alive\n");
 		return -1;
 	}
-	sk_ip(&rip, &a->remote);
+	skc_ip_from_addr(&rip, &a->remote);
 	init_su(&to, &rip, a->remote.port);
 	/* straight to the transport: a keep-alive is not SIP */
 	if (sk_orig_send[PROTO_UDP](si, (char *)pkt, (unsigned int)len, &to, 0 SK_MSG_NONE) < 0)
@@ -86,7 +61,7 @@ static int sk_send_stun(void *ctx, const skc_action *a, const uint8_t *pkt, int 
 
 static int sk_send_ping(void *ctx, const skc_action *a, uint64_t *mark)
 {
-	int proto = sk_proto(a->transport);
+	int proto = skc_proto_of_transport(a->transport);
 	const struct socket_info *si = sk_socket_for(proto, &a->local);
 	union sockaddr_union to;
 	struct ip_addr rip;
@@ -95,7 +70,7 @@ static int sk_send_ping(void *ctx, const skc_action *a, uint64_t *mark)
 		LM_ERR("no %s socket for a CRLF keep-alive\n", proto2a(proto));
 		return -1;
 	}
-	sk_ip(&rip, &a->remote);
+	skc_ip_from_addr(&rip, &a->remote);
 	init_su(&to, &rip, a->remote.port);
 	if (sk_orig_send[proto](si, "\r\n\r\n", 4, &to, (unsigned int)a->conn_id SK_MSG_NONE) < 0)
 		return -1;
