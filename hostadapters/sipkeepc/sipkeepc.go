@@ -25,6 +25,38 @@ func StandingSite(msg []byte) int {
 	return int(C.skc_standing_site((*C.char)(p), C.uint32_t(len(msg))))
 }
 
+// FastPath is skc_fast_path with the default sender methods (sender on):
+// the skc_kind a message crosses as, 0 when it passes.
+func FastPath(dir int, msg []byte) int {
+	if len(msg) == 0 {
+		return 0
+	}
+	var cfg C.skc_fast_cfg
+	cfg.sender = 1
+	C.skc_fast_cfg_methods(&cfg, nil)
+	p := C.CBytes(msg)
+	defer C.free(p)
+	return int(C.skc_fast_path(&cfg, C.int(dir), (*C.char)(p), C.uint32_t(len(msg))))
+}
+
+// HeaderEnd is skc_header_end.
+func HeaderEnd(msg []byte) int {
+	if len(msg) == 0 {
+		return 0
+	}
+	p := C.CBytes(msg)
+	defer C.free(p)
+	return int(C.skc_header_end((*C.char)(p), C.uint32_t(len(msg))))
+}
+
+// Directions and kinds of skc_fast_path.
+const (
+	DirIn        = 1
+	DirOut       = 2
+	KindRequest  = 1
+	KindResponse = 2
+)
+
 // ReqSize is sizeof(skc_req), which the Go service decodes.
 const ReqSize = int(unsafe.Sizeof(C.skc_req{}))
 

@@ -1,10 +1,12 @@
 package sipkeepc
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/sipkeep/sipkeep/abi"
+	"github.com/sipkeep/sipkeep/internal/asciifold"
 )
 
 func standingSeeds() []string {
@@ -75,4 +77,60 @@ func TestSharedLayout(t *testing.T) {
 		t.Fatalf("skc_shared: head %d tail %d slots %d slot %d size %d", SharedHeadOff, SharedTailOff,
 			SharedSlotsOff, RingSlotSize, SharedSize)
 	}
+}
+
+// TestFastPathRegisterIn: a received REGISTER crosses only when it may
+// de-register (a '*', an expires of 0 as header or parameter, any case).
+func TestFastPathRegisterIn(t *testing.T) {
+	reg := "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;keep\r\nCSeq: 1 REGISTER\r\n%s\r\n\r\n"
+	for _, c := range []struct {
+		hdr   string
+		cross bool
+	}{
+		{"Contact: <sip:a@h>;expires=3600", false},
+		{"Contact: <sip:a@h>\r\nExpires: 600", false},
+		{"Contact: <sip:a@h>;expires=0", true},
+		{"Contact: <sip:a@h>;EXPIRES = 00", true},
+		{"Contact: <sip:a@h>\r\nexpires:0", true},
+		{"Contact: <sip:a@h>\r\nExpires: 10", false},
+		{"Contact: *\r\nExpires: 0", true},
+		{"Contact: <sip:expires@h>;expires=30", false},
+		{"Contact: <sip:expires@h>;x=1;ExPiReS=0", true},
+	} {
+		got := FastPath(DirIn, []byte(strings.Replace(reg, "%s", c.hdr, 1))) == KindRequest
+		if got != c.cross {
+			t.Errorf("%q: crosses %v, want %v", c.hdr, got, c.cross)
+		}
+	}
+}
+
+// FuzzFastPathResponses: a response crosses exactly when its header block
+// mentions keep in any case, and skc_header_end finds the header block's
+// end as bytes.Index does.
+func FuzzFastPathResponses(f *testing.F) {
+	for _, m := range standingSeeds() {
+		f.Add(m)
+	}
+	f.Add("SIP/2.0 200 OK\r\nX: kEeP\r\n\r\n")
+	f.Add("SIP/2.0 200 OK\r\nX: kee\r\n\r\nkeep")
+	f.Fuzz(func(t *testing.T, m string) {
+		b := []byte(m)
+		he := len(b)
+		if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+			he = i + 4
+		}
+		if got := HeaderEnd(b); got != he {
+			t.Fatalf("skc_header_end = %d, want %d for %q", got, he, m)
+		}
+		if len(b) < 8 || !strings.HasPrefix(m, "SIP/2.0 ") {
+			return
+		}
+		want := 0
+		if asciifold.Contains(b[:he], "keep") {
+			want = KindResponse
+		}
+		if got := FastPath(DirOut, b); got != want {
+			t.Fatalf("skc_fast_path = %d, want %d for %q", got, want, m)
+		}
+	})
 }
