@@ -39,6 +39,7 @@ type call struct {
 	nt    int
 
 	outHdr abi.OutputHeader // encode's scratch
+	sum    bindingSummary   // reconcile's, read again by deadline
 }
 
 func (c *call) reset() {

@@ -197,24 +197,11 @@ func (p *Plugin) checkDead(c *call) {
 
 // deadAt is when the receiver gives up on the flow.
 func (p *Plugin) deadAt(c *call) int64 {
-	var iv int64
-	for i := 0; i < c.rec.n; i++ {
-		b := &c.rec.b[i]
-		if b.side != sideReceiver {
-			continue
-		}
-		v := int64(b.keep) * 1000
-		if b.keep == 0 {
-			v = defaultUDPHi
-			if c.in.Transport.Stream() {
-				v = defaultStreamHi
-			}
-		}
-		if iv == 0 || v < iv {
-			iv = v
-		}
-	}
-	return c.rec.recv.lastSeen + iv*int64(p.pol.DeadFlowMultiple)
+	return p.deadAtFrom(c, p.summarize(c))
+}
+
+func (p *Plugin) deadAtFrom(c *call, s *bindingSummary) int64 {
+	return c.rec.recv.lastSeen + s.recvIv*int64(p.pol.DeadFlowMultiple)
 }
 
 // senderInterval is the range each keep-alive interval is drawn from: the
@@ -222,40 +209,79 @@ func (p *Plugin) deadAt(c *call) int64 {
 // floor and ceiling and drawn in [0.8N, N] (R13); keep=0 uses RFC 5626's
 // defaults (R14, K5).
 func (p *Plugin) senderInterval(c *call) (lo, hi int64, ok bool) {
+	s := p.summarize(c)
+	return s.sendLo, s.sendHi, s.sendOK
+}
+
+// bindingSummary is what the rules read about the flow's bindings as a
+// whole. summarize takes it in one pass: a flow can carry 48 bindings (a
+// PBX registering its lines over one connection), and each pass over them
+// is ~1 µs in wasm (BenchmarkRegistrarManyAORs).
+type bindingSummary struct {
+	sendLo, sendHi int64 // senderInterval
+	sendOK         bool
+	recvN          int   // receiver bindings
+	recvIv         int64 // the shortest receiver interval, ms (deadAt); 0 with none
+	minExpires     int64 // the earliest expiry, Unix ms; 0 with none
+}
+
+// summarize fills c.sum from the bindings and returns it.
+func (p *Plugin) summarize(c *call) *bindingSummary {
+	s := &c.sum
+	s.sendLo, s.sendHi, s.sendOK, s.recvN, s.recvIv, s.minExpires = 0, 0, false, 0, 0, 0
+	stream := c.in.Transport.Stream()
 	for i := 0; i < c.rec.n; i++ {
 		b := &c.rec.b[i]
-		if b.side != sideSender {
-			continue
+		if t := b.expires; t > 0 && (s.minExpires == 0 || t < s.minExpires) {
+			s.minExpires = t
 		}
-		var l, h int64
-		switch {
-		case b.keep == 0 && c.in.Transport.Stream():
-			l, h = defaultStreamLo, defaultStreamHi
-		case b.keep == 0:
-			l, h = defaultUDPLo, defaultUDPHi
-		default:
-			n := b.keep
-			if n < p.pol.FloorSeconds {
-				n = p.pol.FloorSeconds
+		switch b.side {
+		case sideReceiver:
+			s.recvN++
+			v := int64(b.keep) * 1000
+			if b.keep == 0 {
+				v = defaultUDPHi
+				if stream {
+					v = defaultStreamHi
+				}
 			}
-			if n > p.pol.CeilingSeconds {
-				n = p.pol.CeilingSeconds
+			if s.recvIv == 0 || v < s.recvIv {
+				s.recvIv = v
 			}
-			h = int64(n) * 1000
-			l = h * 8 / 10
-		}
-		if !ok || h < hi {
-			lo, hi, ok = l, h, true
+		case sideSender:
+			var l, h int64
+			switch {
+			case b.keep == 0 && stream:
+				l, h = defaultStreamLo, defaultStreamHi
+			case b.keep == 0:
+				l, h = defaultUDPLo, defaultUDPHi
+			default:
+				n := b.keep
+				if n < p.pol.FloorSeconds {
+					n = p.pol.FloorSeconds
+				}
+				if n > p.pol.CeilingSeconds {
+					n = p.pol.CeilingSeconds
+				}
+				h = int64(n) * 1000
+				l = h * 8 / 10
+			}
+			if !s.sendOK || h < s.sendHi {
+				s.sendLo, s.sendHi, s.sendOK = l, h, true
+			}
 		}
 	}
-	return lo, hi, ok
+	return s
 }
 
 // reconcile brings the flow's sender and receiver state in line with its
 // bindings: keep-alives start with the first binding and stop with the last.
 func (p *Plugin) reconcile(c *call) {
 	s := &c.rec.send
-	lo, hi, ok := p.senderInterval(c)
+	// The bindings do not change from here to the deadline (encode): one
+	// summary serves both.
+	sum := p.summarize(c)
+	lo, hi, ok := sum.sendLo, sum.sendHi, sum.sendOK
 	switch {
 	case !ok:
 		if s.flags&sfActive != 0 && s.flags&sfFailed == 0 {
@@ -277,7 +303,7 @@ func (p *Plugin) reconcile(c *call) {
 		s.nextSend = c.in.Now + c.between(lo, hi)
 	}
 	r := &c.rec.recv
-	switch n := c.rec.count(sideReceiver); {
+	switch n := sum.recvN; {
 	case n == 0:
 		*r = recvState{}
 	case r.flags&rfActive == 0:
@@ -308,9 +334,8 @@ func (p *Plugin) deadline(c *call) int64 {
 		}
 	}
 	r := &c.rec
-	for i := 0; i < r.n; i++ {
-		at(r.b[i].expires)
-	}
+	sum := &c.sum // reconcile summarised the bindings, which have not changed since
+	at(sum.minExpires)
 	s := &r.send
 	switch {
 	case s.flags&sfSTUNOutstanding != 0:
@@ -321,7 +346,7 @@ func (p *Plugin) deadline(c *call) int64 {
 		at(s.nextSend)
 	}
 	if r.recv.flags&rfActive != 0 && r.recv.flags&rfDeadReported == 0 && !p.pol.DeadFlowDisabled {
-		at(p.deadAt(c))
+		at(p.deadAtFrom(c, sum))
 	}
 	return d
 }

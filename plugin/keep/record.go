@@ -253,19 +253,34 @@ const keyUnknownAOR = 0
 // struct passed or assigned whole is a memory.copy, a call out of the
 // guest.)
 func (r *record) put(key uint64, kind, side uint8, keep, cseq uint32, expires int64) {
-	i := r.find(key, kind, side)
+	// find, and the first binding to expire in the same pass (a full
+	// record is 48 bindings: a pass is ~1 µs in wasm).
+	i, legacy, first := -1, -1, 0
+	for k := 0; k < r.n; k++ {
+		b := &r.b[k]
+		if b.kind == kind && b.side == side {
+			if b.key == key {
+				i = k
+				break
+			}
+			if kind == bkRegistration && b.key == keyUnknownAOR && legacy < 0 {
+				legacy = k
+			}
+		}
+		if b.expires < r.b[first].expires {
+			first = k
+		}
+	}
+	if i < 0 {
+		i = legacy
+	}
 	switch {
 	case i >= 0:
 	case r.n < maxBindings:
 		i = r.n
 		r.n++
 	default:
-		i = 0
-		for k := 1; k < r.n; k++ {
-			if r.b[k].expires < r.b[i].expires {
-				i = k
-			}
-		}
+		i = first
 	}
 	b := &r.b[i]
 	b.key, b.kind, b.side, b.keep, b.cseq, b.expires = key, kind, side, keep, cseq, expires
@@ -276,15 +291,4 @@ func (r *record) remove(i int) {
 	copy(r.b[i:r.n], r.b[i+1:r.n])
 	r.n--
 	r.b[r.n] = binding{}
-}
-
-// count reports how many bindings of a side there are.
-func (r *record) count(side uint8) int {
-	c := 0
-	for i := 0; i < r.n; i++ {
-		if r.b[i].side == side {
-			c++
-		}
-	}
-	return c
 }
