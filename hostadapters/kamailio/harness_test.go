@@ -40,6 +40,9 @@ type kamOptions struct {
 	Module    string // the plugin to start with (default: the test plugin)
 	// SkipWarmUp: return as soon as the plugin service is ready.
 	SkipWarmUp bool
+	// ShmMB: Kamailio's shared memory (-m); 0 is its default (64 MB),
+	// which usrloc fills at ~55,000 registrations.
+	ShmMB int
 }
 
 var (
@@ -227,7 +230,11 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 		t.Fatal(err)
 	}
 	pidFile := filepath.Join(dir, "kamailio.pid")
-	k.cmd = exec.Command(bin, "-f", cfgPath, "-P", pidFile, "-DD", "-E", "-w", dir)
+	args := []string{"-f", cfgPath, "-P", pidFile, "-DD", "-E", "-w", dir}
+	if o.ShmMB > 0 {
+		args = append(args, "-m", fmt.Sprint(o.ShmMB))
+	}
+	k.cmd = exec.Command(bin, args...)
 	k.cmd.Env = env
 	k.cmd.Stdout, k.cmd.Stderr = logf, logf
 	k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
