@@ -56,7 +56,7 @@ func StandingGrantSite(msg []byte) (at int, ok bool) {
 	for off := bytes.Index(hdr, crlf) + 2; off < len(hdr); {
 		eol := off + bytes.Index(hdr[off:], crlf)
 		line := hdr[off:eol]
-		if bytes.IndexAny(line, "\r\n") >= 0 {
+		if bytes.ContainsAny(line, "\r\n") {
 			return 0, false // a bare CR or LF: line ends a reader might split otherwise
 		}
 		name, value, hasColon := headerName(line)
@@ -111,7 +111,7 @@ func headerName(line []byte) (name []byte, value int, ok bool) {
 // bareKeepAt reports whether the "keep" at k is a bare parameter of the
 // first via-parm, which starts at start on a line ending at eol.
 func bareKeepAt(hdr []byte, start, k, eol int) bool {
-	if k == 0 || hdr[k-1] != ';' || bytes.IndexAny(hdr[start:k], ",\"") >= 0 {
+	if k == 0 || hdr[k-1] != ';' || bytes.ContainsAny(hdr[start:k], ",\"") {
 		return false
 	}
 	j := k + 4

@@ -200,15 +200,10 @@ func groupPIDs(pgid int) []int {
 	return pids
 }
 
-// groupCPU sums user and system CPU time of the process group.
-func groupCPU(pgid int) time.Duration {
-	all, _ := groupCPUSplit(pgid)
-	return all
-}
-
-// groupCPUSplit is groupCPU, and the part of it spent in the plugin
-// service: the one process of the group with more than one thread (the Go
-// runtime's; Kamailio's own processes are single-threaded).
+// groupCPUSplit sums user and system CPU time of the process group, and
+// the part of it spent in the plugin service: the one process of the group
+// with more than one thread (the Go runtime's; Kamailio's own processes are
+// single-threaded).
 func groupCPUSplit(pgid int) (all, service time.Duration) {
 	var ticks, svc int64
 	for _, pid := range groupPIDs(pgid) {

@@ -21,7 +21,7 @@ func TestOpenSIPSStandingGrant(t *testing.T) {
 	}
 	for end := time.Now().Add(10 * time.Second); num(svc, "deferred") < granted && time.Now().Before(end); {
 		time.Sleep(50 * time.Millisecond)
-		mod, svc = s.stats(t)
+		_, svc = s.stats(t)
 	}
 	if num(svc, "deferred") != granted || num(svc, "standing_grant") != 20 || num(svc, "standing_mismatch") != 0 {
 		t.Errorf("want deferred = standing_grants = %v, standing_grant 20, no mismatch: %v", granted, svc)
