@@ -425,6 +425,12 @@ static int ex_send_ping(void *ctx, const skc_action *a, uint64_t *mark)
 {
 	struct dest_info dst;
 	char rs[64];
+	/* Mark before sending: a peer on the same host can answer, and the
+	 * reader take its pong, before this thread runs again, and a mark taken
+	 * after that would never see the pong (seen under load: the flow failed
+	 * with pong-timeout while the peer answered every ping). */
+	if (con_mark(a, mark) < 0)
+		return -1;
 	init_dst(&dst, a);
 	dst.id = a->conn_id;
 	dst.send_flags.f |= SND_F_FORCE_CON_REUSE; /* never open a connection to ping */
@@ -433,7 +439,7 @@ static int ex_send_ping(void *ctx, const skc_action *a, uint64_t *mark)
 		return -1;
 	}
 	update_stat(st_pings_sent, 1);
-	return con_mark(a, mark);
+	return 0;
 }
 
 static int ex_pong_seen(void *ctx, const skc_action *ping, uint64_t mark)
