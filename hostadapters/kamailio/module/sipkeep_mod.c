@@ -656,8 +656,8 @@ static int mod_init(void)
  * REGISTER makes walks them all. Loading this module (even with its hooks
  * and service process disabled) moved the layout into that case: the TCP
  * reader went from ~115 to ~180 us of CPU per REGISTER, all in qm_malloc's
- * scan; with this fragment it is back at ~100. Other allocators (-X fm,
- * -X tlsf) do not scan and are not affected; the cost is 8 KiB per process. */
+ * scan; with this fragment it is back at ~100. With -X tlsf, which does
+ * not scan, there was no such effect. The cost is 8 KiB per process. */
 static void leave_free_fragment(void)
 {
 	void *before = pkg_malloc(16);
