@@ -179,22 +179,14 @@ func TestRecordRoutesUs(t *testing.T) {
 // call included) and answered with splices. This is what a message that
 // crosses costs, on top of the worker's own work.
 func BenchmarkServiceRoundTrip(b *testing.B) {
-	dir := b.TempDir()
-	sock := filepath.Join(dir, "svc.sock")
-	s, err := startService(testwasm.Path(b), "receiver_keep_seconds=30", "", sock, "127.0.0.1:5070")
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, sock := benchService(b)
 	defer s.stop()
 	c, err := net.Dial("unixpacket", sock)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	msg := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bK1;rport=6000;keep\r\n" +
-		"From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n" +
-		"Contact: <sip:a@127.0.0.1:6000>;expires=60\r\nContent-Length: 0\r\n\r\n"
-	f := frame(1, opCall, abi.KindSIPResponse, abi.DirOut, abi.TransportUDP, "127.0.0.1:5070", "127.0.0.1:6000", msg)
+	f := benchFrame()
 	buf := make([]byte, maxFrameReply)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -212,16 +204,9 @@ func BenchmarkServiceRoundTrip(b *testing.B) {
 // (decode, plugin call, encode) without any IPC: the floor under sipkeepc's
 // round trip (make ipc-bench measures that one).
 func BenchmarkServiceHandleFrame(b *testing.B) {
-	dir := b.TempDir()
-	s, err := startService(testwasm.Path(b), "receiver_keep_seconds=30", "", filepath.Join(dir, "svc.sock"), "127.0.0.1:5070")
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, _ := benchService(b)
 	defer s.stop()
-	msg := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bK1;keep\r\n" +
-		"From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n" +
-		"Contact: <sip:a@127.0.0.1:6000>;expires=60\r\nContent-Length: 0\r\n\r\n"
-	in := frame(1, opCall, abi.KindSIPResponse, abi.DirOut, abi.TransportUDP, "127.0.0.1:5070", "127.0.0.1:6000", msg)
+	in := benchFrame()
 	out := make([]byte, maxFrameReply)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -229,4 +214,23 @@ func BenchmarkServiceHandleFrame(b *testing.B) {
 			b.Fatalf("no edit: %d bytes", n)
 		}
 	}
+}
+
+// benchService starts a service for the benchmarks; it returns its socket.
+func benchService(b *testing.B) (*service, string) {
+	b.Helper()
+	sock := filepath.Join(b.TempDir(), "svc.sock")
+	s, err := startService(testwasm.Path(b), "receiver_keep_seconds=30", "", sock, "127.0.0.1:5070")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, sock
+}
+
+// benchFrame is the CALL frame of the benchmarks: a REGISTER 200 granting keep.
+func benchFrame() []byte {
+	msg := "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bK1;rport=6000;keep\r\n" +
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n" +
+		"Contact: <sip:a@127.0.0.1:6000>;expires=60\r\nContent-Length: 0\r\n\r\n"
+	return frame(1, opCall, abi.KindSIPResponse, abi.DirOut, abi.TransportUDP, "127.0.0.1:5070", "127.0.0.1:6000", msg)
 }

@@ -17,12 +17,20 @@ import "unsafe"
 // StandingSite is skc_standing_site: the offset after the top Via's keep
 // in a response the standing grant covers, else 0.
 func StandingSite(msg []byte) int {
+	return withC(msg, func(p *C.char, n C.uint32_t) C.int {
+		return C.int(C.skc_standing_site(p, n))
+	})
+}
+
+// withC calls f with a C copy of msg (0 for an empty msg: the C functions
+// take a non-NULL buffer).
+func withC(msg []byte, f func(p *C.char, n C.uint32_t) C.int) int {
 	if len(msg) == 0 {
 		return 0
 	}
 	p := C.CBytes(msg)
 	defer C.free(p)
-	return int(C.skc_standing_site((*C.char)(p), C.uint32_t(len(msg))))
+	return int(f((*C.char)(p), C.uint32_t(len(msg))))
 }
 
 // FastPath is skc_fast_path with the default sender methods (sender on):
@@ -34,19 +42,16 @@ func FastPath(dir int, msg []byte) int {
 	var cfg C.skc_fast_cfg
 	cfg.sender = 1
 	C.skc_fast_cfg_methods(&cfg, nil)
-	p := C.CBytes(msg)
-	defer C.free(p)
-	return int(C.skc_fast_path(&cfg, C.int(dir), (*C.char)(p), C.uint32_t(len(msg))))
+	return withC(msg, func(p *C.char, n C.uint32_t) C.int {
+		return C.skc_fast_path(&cfg, C.int(dir), p, n)
+	})
 }
 
 // HeaderEnd is skc_header_end.
 func HeaderEnd(msg []byte) int {
-	if len(msg) == 0 {
-		return 0
-	}
-	p := C.CBytes(msg)
-	defer C.free(p)
-	return int(C.skc_header_end((*C.char)(p), C.uint32_t(len(msg))))
+	return withC(msg, func(p *C.char, n C.uint32_t) C.int {
+		return C.int(C.skc_header_end(p, n))
+	})
 }
 
 // Directions and kinds of skc_fast_path.
