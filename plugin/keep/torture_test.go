@@ -1,13 +1,11 @@
 package keep_test
 
 import (
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/sipkeep/sipkeep/abi"
+	rfc4475data "github.com/sipkeep/sipkeep/plugin/internal/rfc4475"
 	"github.com/sipkeep/sipkeep/plugin/keep"
 	"github.com/sipkeep/sipkeep/plugin/keeptest"
 )
@@ -17,22 +15,11 @@ type torture struct {
 	msg  []byte
 }
 
-// rfc4475 reads RFC 4475's torture messages, kept with the scanner
-// (plugin/internal/sipscan/testdata/rfc4475).
+// rfc4475 is RFC 4475's torture messages (plugin/internal/rfc4475), by name.
 func rfc4475(tb testing.TB) []torture {
-	tb.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "internal", "sipscan", "testdata", "rfc4475", "*.dat"))
-	if err != nil || len(files) != 49 {
-		tb.Fatalf("RFC 4475 messages: %d files (%v), want 49", len(files), err)
-	}
-	sort.Strings(files)
 	var ts []torture
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ts = append(ts, torture{strings.TrimSuffix(filepath.Base(f), ".dat"), b})
+	for _, m := range rfc4475data.Messages(tb) {
+		ts = append(ts, torture{m.Name, m.Msg})
 	}
 	return ts
 }
