@@ -143,10 +143,27 @@ static int parse_reply(skc_client *c, ssize_t n, skc_reply *out)
 	return 1;
 }
 
-static int roundtrip(skc_client *c, skc_req *hdr, const uint8_t *payload, uint32_t len, skc_reply *out)
+/* send_frame sends the frame header h and its payload as one datagram;
+ * -1 (errno set) unless all of it went. */
+static int send_frame(int fd, const skc_req *h, const uint8_t *payload, uint32_t len, int flags)
 {
 	struct iovec iov[2];
 	struct msghdr mh;
+
+	iov[0].iov_base = (void *)h;
+	iov[0].iov_len = sizeof(*h);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len ? 2 : 1;
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL | flags) != (ssize_t)(sizeof(*h) + len))
+		return -1;
+	return 0;
+}
+
+static int roundtrip(skc_client *c, skc_req *hdr, const uint8_t *payload, uint32_t len, skc_reply *out)
+{
 	ssize_t n;
 	int tries;
 
@@ -155,14 +172,7 @@ static int roundtrip(skc_client *c, skc_req *hdr, const uint8_t *payload, uint32
 	hdr->magic = SKC_MAGIC;
 	hdr->seq = ++c->seq;
 	hdr->len = len;
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = sizeof(*hdr);
-	iov[1].iov_base = (void *)payload;
-	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len ? 2 : 1;
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)(sizeof(*hdr) + len))
+	if (send_frame(c->fd, hdr, payload, len, 0) < 0)
 		goto drop;
 	/* A reply to an earlier call that timed out may still be queued: skip it. */
 	for (tries = 0; tries < 8; tries++) {
@@ -219,19 +229,9 @@ static int ring_put(skc_shared *sh, const skc_req *h, const uint8_t *msg, uint32
 /* defer_socket sends the frame over the client's socket without waiting. */
 static int defer_socket(skc_client *c, skc_req *h, const uint8_t *msg, uint32_t len)
 {
-	struct iovec iov[2];
-	struct msghdr mh;
-
 	if (c->fd < 0)
 		return 0; /* not connected yet: the call path connects */
-	iov[0].iov_base = h;
-	iov[0].iov_len = sizeof(*h);
-	iov[1].iov_base = (void *)msg;
-	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(sizeof(*h) + len)) {
+	if (send_frame(c->fd, h, msg, len, MSG_DONTWAIT) < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			skc_client_close(c);
 			c->retry_at_ms = skc_now_ms() + 10;
@@ -552,11 +552,10 @@ int skc_apply_check(const skc_reply *r, uint32_t len)
 int skc_apply(const skc_reply *r, const char *msg, uint32_t len, char *out, uint32_t cap)
 {
 	uint32_t i, at = 0, o = 0;
+	if (skc_apply_check(r, len) < 0)
+		return -1;
 	for (i = 0; i < r->n_splices; i++) {
 		const skc_splice *s = &r->splices[i];
-		if (s->off < at || s->off > len || s->del > len - s->off ||
-				s->text_off > r->text_len || s->text_len > r->text_len - s->text_off)
-			return -1;
 		if (o + (s->off - at) + s->text_len > cap)
 			return -1;
 		memcpy(out + o, msg + at, s->off - at);
