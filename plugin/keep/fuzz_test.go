@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/sipkeep/sipkeep/abi"
+	rfc4475data "github.com/sipkeep/sipkeep/plugin/internal/rfc4475"
 	"github.com/sipkeep/sipkeep/plugin/keep"
 	"github.com/sipkeep/sipkeep/plugin/keeptest"
 )
@@ -17,9 +18,9 @@ func fuzzEntry(f *testing.F, kind abi.Kind, pick func(*keep.Plugin) func(int32) 
 	f.Add([]byte(keeptest.ResponseTo(keeptest.BenchInvite, "180 Ringing")), []byte{}, uint8(2), uint8(2))
 	f.Add([]byte("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;keep=99999999999999999999\r\nCSeq: 1 REGISTER\r\n\r\n"), []byte{}, uint8(1), uint8(2))
 	f.Add([]byte{0x01, 0x01, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, []byte{}, uint8(1), uint8(1))
-	for _, tc := range rfc4475(f) {
-		f.Add(tc.msg, []byte{}, uint8(0), uint8(0))
-		f.Add(tc.msg, []byte{}, uint8(1), uint8(1))
+	for _, tc := range rfc4475data.Messages(f) {
+		f.Add(tc.Msg, []byte{}, uint8(0), uint8(0))
+		f.Add(tc.Msg, []byte{}, uint8(1), uint8(1))
 	}
 	p := keep.New()
 	entry := pick(p)

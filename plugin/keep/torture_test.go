@@ -10,20 +10,6 @@ import (
 	"github.com/sipkeep/sipkeep/plugin/keeptest"
 )
 
-type torture struct {
-	name string
-	msg  []byte
-}
-
-// rfc4475 is RFC 4475's torture messages (plugin/internal/rfc4475), by name.
-func rfc4475(tb testing.TB) []torture {
-	var ts []torture
-	for _, m := range rfc4475data.Messages(tb) {
-		ts = append(ts, torture{m.Name, m.Msg})
-	}
-	return ts
-}
-
 func guest(t *testing.T) *keeptest.Harness {
 	g, _ := keep.Native()
 	return keeptest.New(t, g.(keeptest.Guest))
@@ -46,31 +32,31 @@ var rfc4475Invalid = map[string]bool{
 // keep does not look at (a bad Date, an unknown Content-Type, an
 // unbalanced quote in a header it skips) is offered keep like a valid one.
 func TestR4_RFC4475RequestsOfferedKeepOnlyOnTopVia(t *testing.T) {
-	for _, tc := range rfc4475(t) {
-		if strings.HasPrefix(string(tc.msg), "SIP/") {
+	for _, tc := range rfc4475data.Messages(t) {
+		if strings.HasPrefix(string(tc.Msg), "SIP/") {
 			continue
 		}
 		h := guest(t)
 		h.Role = abi.RoleUA
 		// The harness sends CRLF line ends; mpart01's body has bare LFs.
-		msg := keeptest.CRLF(string(tc.msg))
+		msg := keeptest.CRLF(string(tc.Msg))
 		o := h.SIP(keeptest.UDP(5060), abi.DirOut, msg)
 		offered := o.Message != msg
 		if o.Errno != 0 {
-			t.Errorf("%s: errno %v", tc.name, o.Errno)
+			t.Errorf("%s: errno %v", tc.Name, o.Errno)
 			continue
 		}
 		if offered {
 			if len(o.Edits) != 1 || o.Edits[0].Op != abi.EditAddKeep || o.Edits[0].Via != 0 {
-				t.Errorf("%s: edits %v, want one add-keep on Via #0", tc.name, o)
+				t.Errorf("%s: edits %v, want one add-keep on Via #0", tc.Name, o)
 			}
 			if strings.Replace(o.Message, ";keep", "", 1) != msg {
-				t.Errorf("%s: the edit changed more than one ;keep", tc.name)
+				t.Errorf("%s: the edit changed more than one ;keep", tc.Name)
 			}
 			if o.Reason == abi.ReasonMalformed {
-				t.Errorf("%s: edited a message it calls malformed", tc.name)
+				t.Errorf("%s: edited a message it calls malformed", tc.Name)
 			}
 		}
-		t.Logf("%-10s rfc-invalid=%-5v offered=%-5v reason=%v", tc.name, rfc4475Invalid[tc.name], offered, o.Reason)
+		t.Logf("%-10s rfc-invalid=%-5v offered=%-5v reason=%v", tc.Name, rfc4475Invalid[tc.Name], offered, o.Reason)
 	}
 }

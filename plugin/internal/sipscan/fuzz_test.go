@@ -2,6 +2,8 @@ package sipscan
 
 import (
 	"testing"
+
+	rfc4475data "github.com/sipkeep/sipkeep/plugin/internal/rfc4475"
 )
 
 // FuzzScan checks what callers rely on for any input: no panic, offsets
@@ -26,8 +28,8 @@ func FuzzScan(f *testing.F) {
 		f.Add([]byte(hdrMsg(s)))
 	}
 	f.Add([]byte("SIP/2.0 200 OK\nv: SIP / 2.0 / UDP [::1] : 5060 ; keep = 0030 ; x = \"a,\\\"b\" ,\n\tSIP/2.0/TLS h\nCSeq: 1 INVITE\n"))
-	for _, tc := range rfc4475(f) {
-		f.Add(tc.msg)
+	for _, tc := range rfc4475data.Messages(f) {
+		f.Add(tc.Msg)
 	}
 	f.Add([]byte("\r\n\r\nINVITE sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;keep;keep=1\r\nCSeq: 1 INVITE\r\n\r"))
 

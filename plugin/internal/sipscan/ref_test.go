@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	rfc4475data "github.com/sipkeep/sipkeep/plugin/internal/rfc4475"
 	"github.com/sipkeep/sipkeep/plugin/internal/sipscan/internal/sipscanref"
 )
 
@@ -168,8 +169,8 @@ func FuzzScanMatchesReference(f *testing.F) {
 	for _, s := range referenceSeeds() {
 		f.Add([]byte(s))
 	}
-	for _, tc := range rfc4475(f) {
-		f.Add(tc.msg)
+	for _, tc := range rfc4475data.Messages(f) {
+		f.Add(tc.Msg)
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		if d := sameAsReference(msg); d != "" {

@@ -15,35 +15,21 @@ var rfc4475Invalid = map[string]bool{
 	"mismatch02": true, "bigcode": true,
 }
 
-type torture struct {
-	name string
-	msg  []byte
-}
-
-// rfc4475 is RFC 4475's torture messages (plugin/internal/rfc4475), by name.
-func rfc4475(tb testing.TB) []torture {
-	var ts []torture
-	for _, m := range rfc4475data.Messages(tb) {
-		ts = append(ts, torture{m.Name, m.Msg})
-	}
-	return ts
-}
-
 // TestRFC4475MatchesReference: every torture message scans exactly as
 // the reference scanner scans it, and a message that scans keeps the
 // invariants callers rely on. The scanner reads only what keep needs, so
 // most invalid messages scan without error; which ones it refuses is
 // logged (go test -v).
 func TestRFC4475MatchesReference(t *testing.T) {
-	for _, tc := range rfc4475(t) {
-		if d := sameAsReference(tc.msg); d != "" {
-			t.Errorf("%s: %s", tc.name, d)
+	for _, tc := range rfc4475data.Messages(t) {
+		if d := sameAsReference(tc.Msg); d != "" {
+			t.Errorf("%s: %s", tc.Name, d)
 		}
 		var m Message
-		err := Scan(tc.msg, &m)
+		err := Scan(tc.Msg, &m)
 		if err == nil {
-			checkInvariants(t, tc.msg, &m)
+			checkInvariants(t, tc.Msg, &m)
 		}
-		t.Logf("%-10s invalid=%-5v vias=%d err=%v", tc.name, rfc4475Invalid[tc.name], m.NVias, err)
+		t.Logf("%-10s invalid=%-5v vias=%d err=%v", tc.Name, rfc4475Invalid[tc.Name], m.NVias, err)
 	}
 }
