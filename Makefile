@@ -84,7 +84,7 @@ generate:
 # the hot calls, and in wasm every Go call costs a dispatch (RATIONALE.md).
 # Regenerate it after large changes to plugin/keep or sipscan.
 pgo:
-	$(GO) test -run '^$$' -bench 'BenchmarkCall/.*/.*/native|BenchmarkFixed/.*/.*/native' -benchtime 5s \
+	$(GO) test -run '^$$' -bench 'BenchmarkCall/.*/.*/native|BenchmarkFixed/.*/.*/native|BenchmarkRegistrar.*/native' -benchtime 5s \
 		-cpuprofile $(BUILD)/pgo.pprof -o $(BUILD)/keeptest.test ./plugin/keeptest/
 	cp $(BUILD)/pgo.pprof plugin/default.pgo
 

@@ -211,7 +211,7 @@ func (p *Plugin) encode(c *call) int32 {
 		rl := c.rec.encode(out[off:])
 		// After on_timer the record is always returned, so that the host
 		// re-arms the flow's timer even when nothing was due yet.
-		if !c.hadRecord || c.entry == entryTimer || !sameRecord(out[off:off+rl], c.in.Record) {
+		if !c.hadRecord || c.entry == entryTimer || !c.rec.sameAs(out[off:off+rl], c.in.Record) {
 			h.Flags = abi.OutRecordChanged
 			h.RecordLen = rl
 			off += rl
@@ -222,6 +222,17 @@ func (p *Plugin) encode(c *call) int32 {
 	p.stats.edits += uint64(c.ne)
 	p.stats.actions += uint64(c.na)
 	return int32(off)
+}
+
+// sameAs reports whether enc, the record just encoded, is the stored
+// record in. The bindings are either in's own bytes or changed (put and
+// remove say which), so only the header is ever compared: on a flow with
+// many bindings that skips most of the record.
+func (r *record) sameAs(enc, in []byte) bool {
+	if r.rawChanged || len(enc) != len(in) {
+		return false
+	}
+	return sameRecord(enc[:min(len(enc), recordHeaderV1)], in[:min(len(in), recordHeaderV1)])
 }
 
 // sameRecord is bytes.Equal for records, a word at a time and four words

@@ -17,12 +17,12 @@ func (p *Plugin) onTimer(c *call) {
 	now := c.in.Now
 	r := &c.rec
 	for i := r.n - 1; i >= 0; i-- {
-		if b := &r.b[i]; b.expires <= now {
+		if b := r.at(i); b.expires() <= now {
 			why := abi.ReasonDialogEnded
-			if b.kind == bkRegistration {
+			if b.kind() == bkRegistration {
 				why = abi.ReasonRegistrationEnded // R2: expiry ends it
 			}
-			if b.side == sideSender {
+			if b.side() == sideSender {
 				c.endReason = why
 			}
 			c.setReason(why)
@@ -231,15 +231,16 @@ func (p *Plugin) summarize(c *call) *bindingSummary {
 	s.sendLo, s.sendHi, s.sendOK, s.recvN, s.recvIv, s.minExpires = 0, 0, false, 0, 0, 0
 	stream := c.in.Transport.Stream()
 	for i := 0; i < c.rec.n; i++ {
-		b := &c.rec.b[i]
-		if t := b.expires; t > 0 && (s.minExpires == 0 || t < s.minExpires) {
+		b := c.rec.at(i)
+		if t := b.expires(); t > 0 && (s.minExpires == 0 || t < s.minExpires) {
 			s.minExpires = t
 		}
-		switch b.side {
+		keep := b.keep()
+		switch b.side() {
 		case sideReceiver:
 			s.recvN++
-			v := int64(b.keep) * 1000
-			if b.keep == 0 {
+			v := int64(keep) * 1000
+			if keep == 0 {
 				v = defaultUDPHi
 				if stream {
 					v = defaultStreamHi
@@ -251,12 +252,12 @@ func (p *Plugin) summarize(c *call) *bindingSummary {
 		case sideSender:
 			var l, h int64
 			switch {
-			case b.keep == 0 && stream:
+			case keep == 0 && stream:
 				l, h = defaultStreamLo, defaultStreamHi
-			case b.keep == 0:
+			case keep == 0:
 				l, h = defaultUDPLo, defaultUDPHi
 			default:
-				n := b.keep
+				n := keep
 				if n < p.pol.FloorSeconds {
 					n = p.pol.FloorSeconds
 				}
@@ -318,8 +319,8 @@ func (p *Plugin) grantedInterval(c *call) uint32 {
 	var g uint32
 	first := true
 	for i := 0; i < c.rec.n; i++ {
-		if b := &c.rec.b[i]; b.side == sideReceiver && (first || b.keep < g) {
-			g, first = b.keep, false
+		if b := c.rec.at(i); b.side() == sideReceiver && (first || b.keep() < g) {
+			g, first = b.keep(), false
 		}
 	}
 	return g

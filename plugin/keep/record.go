@@ -11,7 +11,15 @@ type record struct {
 	send sendState
 	recv recvState
 	n    int // bindings in use
-	b    [maxBindings]binding
+	// raw holds the n bindings exactly as the record stores them (bview).
+	// They are never decoded into structs: a flow can carry 48 of them
+	// (a PBX registering its lines over one connection), and in wasm every
+	// pass over them costs ~1 µs, so a call reads only the fields it needs
+	// and the record is copied in and out whole (BenchmarkRegistrarManyAORs).
+	raw [maxBindings * bindingSize]byte
+	// rawChanged: a binding was added, changed or removed since decode (so
+	// the record changed); false, the bindings are the ones passed in.
+	rawChanged bool
 }
 
 // sendState is the sender side (RFC 6223 §4.3, RFC 5626 §4.4): we send
@@ -51,15 +59,27 @@ const (
 	rfActive                         // receive-started announced
 )
 
-// binding ties the flow's keep-alives to one registration or dialog.
-type binding struct {
-	key     uint64 // FNV-1a of the AOR (registrations: registrationKey) or of the Call-ID (dialogs)
-	kind    uint8  // bkRegistration, bkDialog or bkSubscription
-	side    uint8  // sideSender or sideReceiver
-	keep    uint32 // negotiated (sender) or granted (receiver) keep value, seconds; 0 = RFC 5626 defaults
-	cseq    uint32 // CSeq number of the request that negotiated it (R6, R11)
-	expires int64  // Unix ms: registration expiry, or the dialog safety net
-}
+// bview is one binding, in place in record.raw: it ties the flow's
+// keep-alives to one registration or dialog. Its fields, at their offsets:
+//
+//	key     uint64 (0)  FNV-1a of the AOR (registrations: registrationKey) or of the Call-ID (dialogs)
+//	kind    uint8  (8)  bkRegistration, bkDialog or bkSubscription
+//	side    uint8  (9)  sideSender or sideReceiver
+//	keep    uint32 (10) negotiated (sender) or granted (receiver) keep value, seconds; 0 = RFC 5626 defaults
+//	cseq    uint32 (14) CSeq number of the request that negotiated it (R6, R11)
+//	expires int64  (18) Unix ms: registration expiry, or the dialog safety net
+type bview []byte
+
+func (b bview) key() uint64    { return le.Uint64(b) }
+func (b bview) kind() uint8    { return b[8] }
+func (b bview) side() uint8    { return b[9] }
+func (b bview) keep() uint32   { return le.Uint32(b[10:]) }
+func (b bview) cseq() uint32   { return le.Uint32(b[14:]) }
+func (b bview) expires() int64 { return int64(le.Uint64(b[18:])) }
+
+// at is binding i (i < r.n), sliced to its exact length: one bounds check
+// covers every field read through it.
+func (r *record) at(i int) bview { return r.raw[i*bindingSize:][:bindingSize] }
 
 const (
 	bkRegistration uint8 = 1
@@ -98,6 +118,12 @@ const (
 
 var le = binary.LittleEndian
 
+// copyByHand: fewer bindings than this are copied word by word. copy is a
+// memory.copy in wasm, which wazero runs as a call out of the guest, and
+// for one binding that call costs more than the words (make icount,
+// RegistrarOK: ~170 instructions a copy).
+const copyByHand = 8
+
 // empty reports whether the record holds nothing worth storing.
 func (r *record) empty() bool {
 	return r.n == 0 && r.send.flags&(sfSTUNOutstanding|sfPingOutstanding) == 0
@@ -106,8 +132,8 @@ func (r *record) empty() bool {
 // decode reads a stored record. It reports false for a record it cannot
 // read (unknown version, bad length); the caller then starts afresh.
 func (r *record) decode(b []byte) bool {
-	// Bindings past n are never read: clearing the whole array (1.3 KB) on
-	// every call would cost more than the rest of a timer call in wasm.
+	// Bindings past n are never read: clearing them (1.3 KB) on every
+	// call would cost more than the rest of a timer call in wasm.
 	r.clear()
 	if len(b) == 0 {
 		return true
@@ -138,31 +164,36 @@ func (r *record) decode(b []byte) bool {
 	le.PutUint64(s.mapped[8:], le.Uint64(b[64:]))
 	le.PutUint16(s.mapped[16:], le.Uint16(b[72:]))
 	r.recv.lastSeen = int64(le.Uint64(b[76:]))
+	if n >= copyByHand {
+		copy(r.raw[:n*bindingSize], b[recordHeaderV1:])
+	}
 	for i := 0; i < n; i++ {
-		p := b[recordHeaderV1+i*bindingSize:][:bindingSize] // one bounds check for the binding
-		bd := &r.b[i]
-		bd.key = le.Uint64(p)
-		bd.kind = p[8]
-		bd.side = p[9]
-		bd.keep = le.Uint32(p[10:])
-		bd.cseq = le.Uint32(p[14:])
-		bd.expires = int64(le.Uint64(p[18:]))
-		if (bd.kind != bkRegistration && bd.kind != bkDialog && (bd.kind != bkSubscription || v == 1)) ||
-			(bd.side != sideSender && bd.side != sideReceiver) {
+		p := r.at(i)
+		if n < copyByHand {
+			q := b[recordHeaderV1+i*bindingSize:][:bindingSize]
+			le.PutUint64(p, le.Uint64(q))
+			le.PutUint64(p[8:], le.Uint64(q[8:]))
+			le.PutUint64(p[16:], le.Uint64(q[16:]))
+			le.PutUint16(p[24:], le.Uint16(q[24:]))
+		}
+		kind, side := p[8], p[9]
+		if (kind != bkRegistration && kind != bkDialog && (kind != bkSubscription || v == 1)) ||
+			(side != sideSender && side != sideReceiver) {
 			return false
 		}
-		if v == 1 && bd.kind == bkRegistration {
-			bd.key = keyUnknownAOR // version 1 keyed it by Call-ID
+		if v == 1 && kind == bkRegistration {
+			le.PutUint64(p, keyUnknownAOR) // version 1 keyed it by Call-ID
+			r.rawChanged = true
 		}
 	}
 	r.n = n
 	return true
 }
 
-// clear empties the record (the binding array past n is never read).
+// clear empties the record (the bindings past n are never read).
 func (r *record) clear() {
 	r.send.reset()
-	r.recv, r.n = recvState{}, 0
+	r.recv, r.n, r.rawChanged = recvState{}, 0, false
 }
 
 // reset sets s to sendState{} field by field: assigning the zero struct
@@ -207,17 +238,16 @@ func (r *record) encode(b []byte) int {
 	le.PutUint64(b[64:], le.Uint64(s.mapped[8:]))
 	le.PutUint32(b[72:], uint32(le.Uint16(s.mapped[16:])))
 	le.PutUint64(b[76:], uint64(r.recv.lastSeen))
-	for i := 0; i < r.n; i++ {
-		// Sliced to the binding's exact length: one bounds check for all
-		// its fields.
-		p := b[recordHeaderV1+i*bindingSize:][:bindingSize]
-		bd := &r.b[i]
-		le.PutUint64(p, bd.key)
-		p[8] = bd.kind
-		p[9] = bd.side
-		le.PutUint32(p[10:], bd.keep)
-		le.PutUint32(p[14:], bd.cseq)
-		le.PutUint64(p[18:], uint64(bd.expires))
+	if r.n >= copyByHand {
+		copy(b[recordHeaderV1:], r.raw[:r.n*bindingSize])
+	} else {
+		for i := 0; i < r.n; i++ {
+			p, q := b[recordHeaderV1+i*bindingSize:][:bindingSize], r.at(i)
+			le.PutUint64(p, le.Uint64(q))
+			le.PutUint64(p[8:], le.Uint64(q[8:]))
+			le.PutUint64(p[16:], le.Uint64(q[16:]))
+			le.PutUint16(p[24:], le.Uint16(q[24:]))
+		}
 	}
 	return n
 }
@@ -229,11 +259,10 @@ func (r *record) encode(b []byte) int {
 func (r *record) find(key uint64, kind, side uint8) int {
 	legacy := -1
 	for i := 0; i < r.n; i++ {
-		if b := &r.b[i]; b.kind == kind && b.side == side {
-			if b.key == key {
+		if b := r.at(i); b.kind() == kind && b.side() == side {
+			if k := b.key(); k == key {
 				return i
-			}
-			if kind == bkRegistration && b.key == keyUnknownAOR && legacy < 0 {
+			} else if kind == bkRegistration && k == keyUnknownAOR && legacy < 0 {
 				legacy = i
 			}
 		}
@@ -249,26 +278,24 @@ const keyUnknownAOR = 0
 // put adds or replaces the binding (key, kind, side) with keep, cseq and
 // expires. When the record is full, the binding that expires first makes
 // room (a flow with 48 live registrations and dialogs is already far
-// beyond a real UA or trunk). (Fields, not a binding value: in wasm a
-// struct passed or assigned whole is a memory.copy, a call out of the
-// guest.)
+// beyond a real UA or trunk).
 func (r *record) put(key uint64, kind, side uint8, keep, cseq uint32, expires int64) {
 	// find, and the first binding to expire in the same pass (a full
-	// record is 48 bindings: a pass is ~1 µs in wasm).
-	i, legacy, first := -1, -1, 0
+	// record is 48 bindings).
+	i, legacy, first, n0 := -1, -1, 0, r.n
+	firstExp := int64(0)
 	for k := 0; k < r.n; k++ {
-		b := &r.b[k]
-		if b.kind == kind && b.side == side {
-			if b.key == key {
+		b := r.at(k)
+		if b.kind() == kind && b.side() == side {
+			if bk := b.key(); bk == key {
 				i = k
 				break
-			}
-			if kind == bkRegistration && b.key == keyUnknownAOR && legacy < 0 {
+			} else if kind == bkRegistration && bk == keyUnknownAOR && legacy < 0 {
 				legacy = k
 			}
 		}
-		if b.expires < r.b[first].expires {
-			first = k
+		if e := b.expires(); k == 0 || e < firstExp {
+			first, firstExp = k, e
 		}
 	}
 	if i < 0 {
@@ -282,13 +309,30 @@ func (r *record) put(key uint64, kind, side uint8, keep, cseq uint32, expires in
 	default:
 		i = first
 	}
-	b := &r.b[i]
-	b.key, b.kind, b.side, b.keep, b.cseq, b.expires = key, kind, side, keep, cseq, expires
+	b := r.at(i)
+	if i < n0 && b.key() == key && b.kind() == kind && b.side() == side && b.keep() == keep &&
+		b.cseq() == cseq && b.expires() == expires {
+		return // the same binding again (a retransmission): the record has not changed
+	}
+	le.PutUint64(b, key)
+	b[8], b[9] = kind, side
+	le.PutUint32(b[10:], keep)
+	le.PutUint32(b[14:], cseq)
+	le.PutUint64(b[18:], uint64(expires))
+	r.rawChanged = true
+}
+
+// setExpires moves binding i's expiry.
+func (r *record) setExpires(i int, t int64) {
+	if b := r.at(i); b.expires() != t {
+		le.PutUint64(b[18:], uint64(t))
+		r.rawChanged = true
+	}
 }
 
 // remove deletes binding i, keeping the others in order.
 func (r *record) remove(i int) {
-	copy(r.b[i:r.n], r.b[i+1:r.n])
+	copy(r.raw[i*bindingSize:r.n*bindingSize], r.raw[(i+1)*bindingSize:r.n*bindingSize])
 	r.n--
-	r.b[r.n] = binding{}
+	r.rawChanged = true
 }

@@ -202,7 +202,7 @@ func (p *Plugin) responseIn(c *call, key uint64) {
 		case m.Status >= 300:
 			// R3: a non-2xx final response to the request that formed
 			// the dialog (INVITE, SUBSCRIBE, REFER) ends it.
-			if i >= 0 && c.rec.b[i].cseq == m.CSeqNum && formsDialog(m.CSeqMethod) {
+			if i >= 0 && c.rec.at(i).cseq() == m.CSeqNum && formsDialog(m.CSeqMethod) {
 				p.endBindings(c, key, kind, sideSender, abi.ReasonDialogEnded)
 			}
 		case m.Status > 100 && granted && i < 0:
@@ -273,7 +273,7 @@ func (p *Plugin) grant(c *call, key uint64) (uint32, abi.Reason) {
 	case m.Status <= 100 || m.Status >= 300:
 		if m.Status >= 300 && formsDialog(m.CSeqMethod) {
 			kind := dialogKind(m.CSeqMethod)
-			if i := c.rec.find(key, kind, sideReceiver); i >= 0 && c.rec.b[i].cseq == m.CSeqNum {
+			if i := c.rec.find(key, kind, sideReceiver); i >= 0 && c.rec.at(i).cseq() == m.CSeqNum {
 				p.endBindings(c, key, kind, sideReceiver, abi.ReasonDialogEnded) // R3
 			}
 		}
@@ -288,10 +288,10 @@ func (p *Plugin) grant(c *call, key uint64) (uint32, abi.Reason) {
 	}
 	g := p.pol.ReceiverKeepSeconds
 	if i := c.rec.find(key, kind, sideReceiver); i >= 0 && kind != bkRegistration {
-		if c.rec.b[i].cseq != m.CSeqNum {
+		if c.rec.at(i).cseq() != m.CSeqNum {
 			return 0, abi.ReasonAlreadyNegotiated // R6: a later request of a negotiated dialog
 		}
-		g = c.rec.b[i].keep // R11: the same value in every response of the transaction
+		g = c.rec.at(i).keep() // R11: the same value in every response of the transaction
 	}
 	if m.FlowTimer >= 0 {
 		g = clampU32(m.FlowTimer) // R15: keep equals Flow-Timer when both are present
@@ -338,8 +338,8 @@ func (p *Plugin) endBindings(c *call, key uint64, kind, side uint8, why abi.Reas
 func (p *Plugin) touchDialog(c *call, key uint64) {
 	exp := c.in.Now + int64(p.pol.DialogMaxSeconds)*1000
 	for i := 0; i < c.rec.n; i++ {
-		if b := &c.rec.b[i]; b.key == key && b.kind != bkRegistration {
-			b.expires = exp
+		if b := c.rec.at(i); b.key() == key && b.kind() != bkRegistration {
+			c.rec.setExpires(i, exp)
 		}
 	}
 }
