@@ -59,6 +59,7 @@ void skc_client_init(skc_client *c, const char *path, int timeout_ms)
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 100;
 	c->retry_at_ms = 0;
 	c->logged_unready = 0;
+	c->standing_g = 0;
 	snprintf(c->path, sizeof(c->path), "%s", path ? path : "");
 }
 
@@ -113,6 +114,7 @@ static int connect_service(skc_client *c)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	c->fd = fd;
 	c->logged_unready = 0;
+	c->standing_g = 0;
 	return 1;
 }
 
@@ -264,7 +266,11 @@ int skc_standing(skc_client *c, const skc_req *hdr, const uint8_t *msg, uint32_t
 	h.granted = g;
 	if (!ring_put(c->shared, &h, msg, len) && !defer_socket(c, &h, msg, len))
 		return 0;
-	tl = snprintf(c->standing_text, sizeof(c->standing_text), "=%u", g);
+	if (g != c->standing_g) { /* formatted once per grant, not per message */
+		c->standing_len = (uint32_t)snprintf(c->standing_text, sizeof(c->standing_text), "=%u", g);
+		c->standing_g = g;
+	}
+	tl = (int)c->standing_len;
 	c->standing_splice.off = at;
 	c->standing_splice.del = 0;
 	c->standing_splice.text_off = 0;

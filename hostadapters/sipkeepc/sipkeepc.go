@@ -8,6 +8,7 @@ package sipkeepc
 #cgo CFLAGS: -O2 -Wall
 #cgo LDFLAGS: -ldl
 #include <stdlib.h>
+#include <sys/mman.h>
 #include "sipkeepc.h"
 */
 import "C"
@@ -74,3 +75,30 @@ const (
 	SharedSize     = int(unsafe.Sizeof(C.skc_shared{}))
 	RingSlotSize   = int(unsafe.Sizeof(C.skc_ring_slot{}))
 )
+
+// Standing runs skc_standing on msg, one response after another on one
+// client, under each grant in turn (each a value the service published):
+// the text of the edit it applied, "" when it applied none.
+func Standing(msg []byte, grants []uint32) []string {
+	sh := C.skc_shared_create()
+	if sh == nil {
+		panic("skc_shared_create failed")
+	}
+	defer C.munmap(unsafe.Pointer(sh), C.sizeof_skc_shared)
+	c := (*C.skc_client)(C.calloc(1, C.sizeof_skc_client))
+	defer C.free(unsafe.Pointer(c))
+	C.skc_client_init(c, nil, 100)
+	c.shared = sh
+	p := C.CBytes(msg)
+	defer C.free(p)
+	var hdr C.skc_req
+	var out C.skc_reply
+	texts := make([]string, len(grants))
+	for i, g := range grants {
+		sh.grant = C.uint32_t(g)
+		if C.skc_standing(c, &hdr, (*C.uint8_t)(p), C.uint32_t(len(msg)), &out) == 1 {
+			texts[i] = C.GoStringN((*C.char)(unsafe.Pointer(out.text)), C.int(out.text_len))
+		}
+	}
+	return texts
+}

@@ -179,6 +179,8 @@ typedef struct skc_client {
 	skc_shared *shared;        /* NULL: no standing grant here */
 	skc_splice standing_splice;
 	char standing_text[16];
+	uint32_t standing_g;   /* the grant standing_text holds ("=N"), 0: none yet */
+	uint32_t standing_len; /* its length */
 	int fd;                    /* -1 while not connected */
 	uint32_t seq;
 	int timeout_ms;            /* bound on one round trip (then fail open) */

@@ -134,3 +134,17 @@ func FuzzFastPathResponses(f *testing.F) {
 		}
 	})
 }
+
+// TestStandingFollowsTheGrant: skc_standing applies the grant published at
+// the moment, each time (its "=N" is formatted once per grant, not per
+// message), and nothing while none is published.
+func TestStandingFollowsTheGrant(t *testing.T) {
+	msg := []byte(abi.StandingGrantProbe)
+	got := Standing(msg, []uint32{30, 30, 45, 0, 45, 4294967295})
+	want := []string{"=30", "=30", "=45", "", "=45", "=4294967295"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("skc_standing under grants 30,30,45,0,45,max: %q, want %q", got, want)
+		}
+	}
+}
