@@ -96,6 +96,68 @@ func TestOpenSIPSSenderTCP(t *testing.T) {
 	}
 }
 
+// TestK6_OpenSIPSSenderTCPPongKeepsTheConnection: the upstream's CRLF pongs
+// do not cost OpenSIPS the connection. With proto_tcp's default
+// tcp_crlf_drop=0 a lone CRLF was read as the start of a message, TCP main
+// closed the connection as faulty tcp_max_msg_time (4 s) later, and every
+// later ping went out on a new connection; the module now sets it to 1.
+func TestK6_OpenSIPSSenderTCPPongKeepsTheConnection(t *testing.T) {
+	up := startUpstream(t)
+	up.grant.Store(6) // pings 4.8–6 s apart: each after the 4 s that closed it
+	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy})
+	u := siptest.NewUA(t, "UDP", s.Addr())
+	if resp := u.Register("pongtcp", "upstream.test", ";keep", "X-Upstream-TCP: 1"); siptest.StatusCode(resp) != 200 {
+		t.Fatalf("REGISTER via OpenSIPS: %s", resp)
+	}
+	got := waitFor(t, 25*time.Second, func() []stunSeen {
+		if p := up.pingsSeen(); len(p) >= 3 {
+			return p
+		}
+		return nil
+	})
+	for _, p := range got[1:] {
+		if p.from != got[0].from {
+			t.Errorf("pings from %s then %s: the flow's connection was closed and a new one opened", got[0].from, p.from)
+		}
+	}
+	if n := up.accepted.Load(); n != 1 {
+		t.Errorf("OpenSIPS opened %d connections to the upstream, want 1", n)
+	}
+	if s.logContains("as faulty") {
+		t.Errorf("TCP main closed a connection as faulty:\n%s", s.tail(20))
+	}
+	if mod, _ := s.stats(t); num(mod, "flows_failed") != 0 {
+		t.Errorf("flows_failed %v, want 0", mod["flows_failed"])
+	}
+}
+
+// TestK2_OpenSIPSSenderTCPLostConnectionFailsTheFlow: when the flow's
+// connection is gone (the upstream hangs up after a pong), the next CRLF
+// ping is not sent on a new connection, which would keep some other
+// connection alive; no pong comes and the flow fails.
+func TestK2_OpenSIPSSenderTCPLostConnectionFailsTheFlow(t *testing.T) {
+	up := startUpstream(t)
+	up.grant.Store(2)
+	up.hangUp.Store(true)
+	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy + ";pong_timeout_ms=1000"})
+	u := siptest.NewUA(t, "UDP", s.Addr())
+	if resp := u.Register("losttcp", "upstream.test", ";keep", "X-Upstream-TCP: 1"); siptest.StatusCode(resp) != 200 {
+		t.Fatalf("REGISTER via OpenSIPS: %s", resp)
+	}
+	waitFor(t, 15*time.Second, func() []float64 {
+		if mod, _ := s.stats(t); num(mod, "flows_failed") >= 1 {
+			return []float64{num(mod, "flows_failed")}
+		}
+		return nil
+	})
+	if n := up.accepted.Load(); n != 1 {
+		t.Errorf("OpenSIPS opened %d connections to the upstream, want 1: a ping opened a new one", n)
+	}
+	if p := up.pingsSeen(); len(p) != 1 {
+		t.Errorf("the upstream saw %d pings, want 1 (before it hung up)", len(p))
+	}
+}
+
 // checkIntervals wants every gap between keep-alives within 80–100 % of n
 // (RFC 6223 §4.3), with 150 ms of slack for a shared, busy machine.
 func checkIntervals(t *testing.T, seen []stunSeen, n time.Duration) {

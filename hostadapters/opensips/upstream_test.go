@@ -24,6 +24,10 @@ type upstream struct {
 	ln    net.Listener
 	grant atomic.Int32 // keep=N granted on an offered top Via; 0 = none
 	quiet atomic.Bool  // stop answering STUN (and everything else)
+	// hangUp: close a stream right after answering a ping on it (a peer,
+	// or a NAT on the way, that drops the connection).
+	hangUp   atomic.Bool
+	accepted atomic.Int32 // streams accepted
 
 	mu       sync.Mutex
 	requests []string
@@ -92,6 +96,7 @@ func (u *upstream) serveTCP() {
 		if err != nil {
 			return
 		}
+		u.accepted.Add(1)
 		go func() {
 			defer c.Close()
 			rd := bufio.NewReader(c)
@@ -104,6 +109,9 @@ func (u *upstream) serveTCP() {
 					u.mu.Unlock()
 					if !u.quiet.Load() {
 						c.Write([]byte("\r\n"))
+					}
+					if u.hangUp.Load() {
+						return
 					}
 					continue
 				}

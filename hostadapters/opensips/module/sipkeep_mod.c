@@ -125,6 +125,28 @@ struct module_exports exports = {
 
 static str sk_evi_name = str_init("E_SIPKEEP_FLOW_FAILED");
 
+/* sk_drop_crlf_pongs makes the stream transports drop a lone CRLF. That is
+ * the pong (RFC 5626 §4.4.1) a peer sends to the CRLF pings this module
+ * sends; with proto_tcp's default tcp_crlf_drop=0 the reader takes it for
+ * the start of a message, and tcp_max_msg_time later TCP main receives the
+ * connection "as faulty" and closes it: the very connection the
+ * keep-alives were for. */
+static void sk_drop_crlf_pongs(void)
+{
+	static const char *params[][2] = {{"proto_tcp", "tcp_crlf_drop"}, {"proto_tls", "tls_crlf_drop"}};
+	unsigned int i;
+	int *v;
+
+	for (i = 0; i < sizeof params / sizeof params[0]; i++) {
+		v = find_param_export(params[i][0], params[i][1], INT_PARAM);
+		if (v != NULL && *v == 0) {
+			*v = 1;
+			LM_NOTICE("set %s's %s to 1: a CRLF pong to sipkeep's keep-alives "
+				"would otherwise get its connection closed\n", params[i][0], params[i][1]);
+		}
+	}
+}
+
 static int mod_init(void)
 {
 	static char sock[108];
@@ -160,6 +182,7 @@ static int mod_init(void)
 	}
 	if (sk_timeout_ms <= 0)
 		sk_timeout_ms = 100;
+	sk_drop_crlf_pongs();
 	memset(&sk_fast, 0, sizeof sk_fast);
 	sk_fast.sender = sk_sender;
 	skc_fast_cfg_methods(&sk_fast, sk_methods);

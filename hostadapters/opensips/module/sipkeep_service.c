@@ -13,6 +13,7 @@
 
 #include "sr_module.h"
 #include "dprint.h"
+#include "globals.h"
 #include "pt.h"
 #include "evi/evi_modules.h"
 #include "evi/evi_params.h"
@@ -65,6 +66,7 @@ static int sk_send_ping(void *ctx, const skc_action *a, uint64_t *mark)
 	const struct socket_info *si = sk_socket_for(proto, &a->local);
 	union sockaddr_union to;
 	struct ip_addr rip;
+	int prev, rc;
 
 	if (si == NULL || sk_orig_send[proto] == NULL) {
 		LM_ERR("no %s socket for a CRLF keep-alive\n", proto2a(proto));
@@ -72,7 +74,14 @@ static int sk_send_ping(void *ctx, const skc_action *a, uint64_t *mark)
 	}
 	skc_ip_from_addr(&rip, &a->remote);
 	init_su(&to, &rip, a->remote.port);
-	if (sk_orig_send[proto](si, "\r\n\r\n", 4, &to, (unsigned int)a->conn_id SK_MSG_NONE) < 0)
+	/* Only on the flow's own connection: with none, the transport would
+	 * open a new one and keep that alive instead, and the flow would never
+	 * be seen to fail (nathelper pings the same way). */
+	prev = tcp_no_new_conn;
+	tcp_no_new_conn = 1;
+	rc = sk_orig_send[proto](si, "\r\n\r\n", 4, &to, (unsigned int)a->conn_id SK_MSG_NONE);
+	tcp_no_new_conn = prev;
+	if (rc < 0)
 		return -1;
 	update_stat(sk_st_pings_sent, 1);
 	*mark = 0;
