@@ -205,25 +205,17 @@ func groupPIDs(pgid int) []int {
 // with more than one thread (the Go runtime's; Kamailio's own processes are
 // single-threaded).
 func groupCPUSplit(pgid int) (all, service time.Duration) {
-	var ticks, svc int64
 	for _, pid := range groupPIDs(pgid) {
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+		cpu, threads, ok := siptest.ProcCPU(pid)
+		if !ok {
 			continue
 		}
-		s := string(st)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		if len(f) > 17 {
-			u, _ := strconv.ParseInt(f[11], 10, 64)
-			sy, _ := strconv.ParseInt(f[12], 10, 64)
-			ticks += u + sy
-			if threads, _ := strconv.Atoi(f[17]); threads > 1 {
-				svc += u + sy
-			}
+		all += cpu
+		if threads > 1 {
+			service += cpu
 		}
 	}
-	tick := 10 * time.Millisecond // USER_HZ = 100
-	return time.Duration(ticks) * tick, time.Duration(svc) * tick
+	return all, service
 }
 
 // groupMemory sums RSS and PSS (kB) over the process group.

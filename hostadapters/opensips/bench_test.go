@@ -144,17 +144,11 @@ func (c cpuUse) total() float64        { return c.service + c.other }
 func (s *osips) cpu() cpuUse {
 	var u cpuUse
 	for _, pid := range s.pids() {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+		cpu, threads, ok := siptest.ProcCPU(pid)
+		if !ok {
 			continue
 		}
-		i := strings.LastIndexByte(string(b), ')')
-		f := strings.Fields(string(b[i+2:]))
-		// fields after ")": state(0) ... utime(11) stime(12) ... num_threads(17)
-		ut, _ := strconv.ParseFloat(f[11], 64)
-		st, _ := strconv.ParseFloat(f[12], 64)
-		us := (ut + st) * 1e6 / 100 // USER_HZ
-		if th, _ := strconv.Atoi(f[17]); th > 1 {
+		if us := float64(cpu.Microseconds()); threads > 1 {
 			u.service += us
 		} else {
 			u.other += us

@@ -2,8 +2,11 @@ package siptest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -53,4 +56,30 @@ func CopyFile(t testing.TB, from, to string) {
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ProcCPU reads a process's user and system CPU time and its number of
+// threads from /proc/<pid>/stat; ok is false when the process is gone. The
+// module benchmarks tell the plugin service (the one multi-threaded
+// process: it runs Go) from the server's own single-threaded processes by
+// the thread count.
+func ProcCPU(pid int) (cpu time.Duration, threads int, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces and parentheses
+	if i < 0 || i+2 > len(s) {
+		return 0, 0, false
+	}
+	// Fields after ")": state (0) ... utime (11), stime (12) ... num_threads (17).
+	f := strings.Fields(s[i+2:])
+	if len(f) <= 17 {
+		return 0, 0, false
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	threads, _ = strconv.Atoi(f[17])
+	return time.Duration(ut+st) * 10 * time.Millisecond, threads, true // USER_HZ = 100
 }
