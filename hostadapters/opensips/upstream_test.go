@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/stun/v3"
 	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
+	"github.com/sipkeep/sipkeep/internal/testnet"
 )
 
 // upstream is the registrar OpenSIPS forwards "upstream.test" requests to:
@@ -43,15 +44,7 @@ type stunSeen struct {
 func startUpstream(t testing.TB) *upstream {
 	t.Helper()
 	u := &upstream{}
-	var err error
-	if u.pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	port := u.pc.LocalAddr().(*net.UDPAddr).Port
-	if u.ln, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
-		u.pc.Close()
-		t.Skipf("port %d not free for TCP too: %v", port, err)
-	}
+	u.pc, u.ln = testnet.ListenUDPAndTCP(t)
 	t.Cleanup(func() { u.pc.Close(); u.ln.Close() })
 	go u.serveUDP()
 	go u.serveTCP()

@@ -21,21 +21,30 @@ import (
 // (SIP servers listen on the same port number for both).
 func FreePort(tb testing.TB) int {
 	tb.Helper()
+	pc, l := ListenUDPAndTCP(tb)
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	l.Close()
+	return port
+}
+
+// ListenUDPAndTCP listens on one port of 127.0.0.1 for both UDP and TCP, for
+// a test's own SIP peer; the caller closes both.
+func ListenUDPAndTCP(tb testing.TB) (net.PacketConn, net.Listener) {
+	tb.Helper()
 	for range 50 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			tb.Fatal(err)
 		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		pc.Close()
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", pc.LocalAddr().(*net.UDPAddr).Port))
 		if err == nil {
-			l.Close()
-			return port
+			return pc, l
 		}
+		pc.Close()
 	}
 	tb.Fatal("no port free for both UDP and TCP on 127.0.0.1")
-	return 0
+	return nil, nil
 }
 
 var scrapeClient = &http.Client{Timeout: 2 * time.Second}
