@@ -114,7 +114,6 @@ static int connect_service(skc_client *c)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	c->fd = fd;
 	c->logged_unready = 0;
-	c->standing_g = 0;
 	return 1;
 }
 

@@ -232,7 +232,7 @@ func (r *record) sameAs(enc, in []byte) bool {
 	if r.rawChanged || len(enc) != len(in) {
 		return false
 	}
-	return sameRecord(enc[:min(len(enc), recordHeaderV1)], in[:min(len(in), recordHeaderV1)])
+	return sameRecord(enc[:recordHeaderV1], in[:recordHeaderV1]) // encode always writes the header
 }
 
 // sameRecord is bytes.Equal for records, a word at a time and four words

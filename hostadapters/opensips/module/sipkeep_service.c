@@ -23,7 +23,6 @@
 
 event_id_t sk_evi_flow_failed = EVI_ERROR;
 
-
 /* sk_socket_for finds the listening socket a flow uses (its local side), or
  * any socket of the protocol for streams (the connection id picks the
  * connection). */
