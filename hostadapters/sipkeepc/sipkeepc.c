@@ -354,29 +354,38 @@ static inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
  * m[0,n), ignoring case, or -1. It finds the first letter in either case
  * with memchr (vectorised in libc) and compares the rest with c | 0x20,
  * which is exact for letters: every message crossing a worker is scanned
- * for "keep" this way, so the scans cost a fraction of a microsecond. */
+ * for "keep" this way, so the scans cost a fraction of a microsecond.
+ * Candidates are looked for a window of SCAN_WINDOW bytes at a time, so
+ * that neither memchr runs more than a window past the match returned: a
+ * caller that scans on after each match (may_deregister) stays linear in
+ * the message, where searching to the end for the other case made a
+ * header of 6,400 "expires" cost 3.2 ms. */
+#define SCAN_WINDOW 128
 static int64_t index_letters(const char *m, uint32_t n, const char *w, uint32_t wl)
 {
-	const char *end, *lo, *up, *p;
+	const char *end, *base, *wend, *lo, *up, *p;
 	uint32_t j;
 
 	if (n < wl)
 		return -1;
 	end = m + n - wl + 1; /* where a match may start: [m, end) */
-	lo = memchr(m, w[0], (size_t)(end - m));
-	up = memchr(m, w[0] - 32, (size_t)(end - m));
-	while (lo != NULL || up != NULL) {
-		if (lo != NULL && (up == NULL || lo < up)) {
-			p = lo;
-			lo = memchr(lo + 1, w[0], (size_t)(end - lo - 1));
-		} else {
-			p = up;
-			up = memchr(up + 1, w[0] - 32, (size_t)(end - up - 1));
+	for (base = m; base < end; base = wend) {
+		wend = end - base > SCAN_WINDOW ? base + SCAN_WINDOW : end;
+		lo = memchr(base, w[0], (size_t)(wend - base));
+		up = memchr(base, w[0] - 32, (size_t)(wend - base));
+		while (lo != NULL || up != NULL) {
+			if (lo != NULL && (up == NULL || lo < up)) {
+				p = lo;
+				lo = memchr(lo + 1, w[0], (size_t)(wend - lo - 1));
+			} else {
+				p = up;
+				up = memchr(up + 1, w[0] - 32, (size_t)(wend - up - 1));
+			}
+			for (j = 1; j < wl && (p[j] | 0x20) == w[j]; j++)
+				;
+			if (j == wl)
+				return p - m;
 		}
-		for (j = 1; j < wl && (p[j] | 0x20) == w[j]; j++)
-			;
-		if (j == wl)
-			return p - m;
 	}
 	return -1;
 }

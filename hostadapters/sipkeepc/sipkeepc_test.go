@@ -2,6 +2,7 @@ package sipkeepc
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -146,5 +147,40 @@ func TestStandingFollowsTheGrant(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("skc_standing under grants 30,30,45,0,45,max: %q, want %q", got, want)
 		}
+	}
+}
+
+// TestFastPathFindsKeepAtEveryOffset: the scan for "keep" looks a window
+// at a time; a keep (in any case) found at every offset across several
+// windows, straddling their edges too, and none in a header of near misses.
+func TestFastPathFindsKeepAtEveryOffset(t *testing.T) {
+	pad := strings.Repeat("kEe", 200) // candidates everywhere, no match
+	for _, word := range []string{"keep", "KEEP", "kEeP"} {
+		for at := 0; at < 520; at++ {
+			m := "SIP/2.0 200 OK\r\nX: " + pad[:at] + word + pad[:100] + "\r\n\r\n"
+			if got := FastPath(DirOut, []byte(m)); got != KindResponse {
+				t.Fatalf("%q at offset %d of the header: not found", word, at)
+			}
+		}
+	}
+	if got := FastPath(DirOut, []byte("SIP/2.0 200 OK\r\nX: "+pad+"\r\n\r\n")); got != 0 {
+		t.Fatalf("found keep in a header of near misses")
+	}
+}
+
+// BenchmarkFastPathManyExpires is the incoming fast path on a REGISTER
+// whose header repeats "expires=1;" to the given size: hostile input for
+// the scan, which must stay linear (ns/byte flat as the size grows).
+func BenchmarkFastPathManyExpires(b *testing.B) {
+	for _, size := range []int{4 << 10, 64<<10 - 512} {
+		m := "REGISTER sip:x SIP/2.0\r\nX: " + strings.Repeat("expires=1;", size/10) + "\r\n\r\n"
+		b.Run(fmt.Sprintf("%dB", len(m)), func(b *testing.B) {
+			b.SetBytes(int64(len(m)))
+			for b.Loop() {
+				if FastPath(DirIn, []byte(m)) != 0 {
+					b.Fatal("crossed")
+				}
+			}
+		})
 	}
 }
