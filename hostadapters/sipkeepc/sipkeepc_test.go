@@ -3,6 +3,7 @@ package sipkeepc
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -136,6 +137,33 @@ func FuzzFastPathResponses(f *testing.F) {
 	})
 }
 
+// FuzzFastPathRegisterIn: a received REGISTER crosses exactly when its
+// header block holds a '*' or an expires of 0, as header or parameter, in
+// any case (mayDeregister, the Go statement of the rule).
+func FuzzFastPathRegisterIn(f *testing.F) {
+	f.Add("Contact: <sip:a@h>;expires=0")
+	f.Add("Contact: <sip:a@h>\r\nExpires: 600")
+	f.Add("Contact: <sip:expires@h>;x=1;ExPiReS = 00;y")
+	f.Add("X: eXpires:0expires=00x")
+	f.Fuzz(func(t *testing.T, hdr string) {
+		m := []byte("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;keep\r\n" + hdr + "\r\n\r\n")
+		want := 0
+		if mayDeregister(m[:HeaderEnd(m)]) {
+			want = KindRequest
+		}
+		if got := FastPath(DirIn, m); got != want {
+			t.Fatalf("skc_fast_path = %d, want %d for %q", got, want, hdr)
+		}
+	})
+}
+
+var deregExpires = regexp.MustCompile(`(?i)expires[ \t]*[:=][ \t]*0+([^0-9]|$)`)
+
+// mayDeregister: a '*' (a wildcard Contact), or an expires of 0.
+func mayDeregister(h []byte) bool {
+	return bytes.IndexByte(h, '*') >= 0 || deregExpires.Match(h)
+}
+
 // TestStandingFollowsTheGrant: skc_standing applies the grant published at
 // the moment, each time (its "=N" is formatted once per grant, not per
 // message), and nothing while none is published.
@@ -168,6 +196,28 @@ func TestFastPathFindsKeepAtEveryOffset(t *testing.T) {
 	}
 }
 
+// TestFastPathFindsExpiresAtEveryOffset: "expires" is looked for by its
+// 'x', a window at a time; an expires of 0 (in any case) found at every
+// offset across several windows, straddling their edges too, and a
+// header of near misses around every 'x' that does not cross.
+func TestFastPathFindsExpiresAtEveryOffset(t *testing.T) {
+	pad := strings.Repeat("eXpire", 100) // an anchor every 6 bytes, no match
+	reg := "REGISTER sip:x SIP/2.0\r\nX: %s\r\n\r\n"
+	for _, word := range []string{"expires=0", "EXPIRES=0", "eXpIrEs:0"} {
+		for at := 0; at < 520; at++ {
+			m := strings.Replace(reg, "%s", pad[:at]+word+";"+pad[:100], 1)
+			if got := FastPath(DirIn, []byte(m)); got != KindRequest {
+				t.Fatalf("%q at offset %d of the header: not found", word, at)
+			}
+		}
+	}
+	for _, hdr := range []string{pad, pad + "expires=1", "xpires=0" + pad, pad + "expire=0"} {
+		if got := FastPath(DirIn, []byte(strings.Replace(reg, "%s", hdr, 1))); got != 0 {
+			t.Fatalf("crossed on a header of near misses: %q", hdr[max(0, len(hdr)-20):])
+		}
+	}
+}
+
 // BenchmarkFastPathManyExpires is the incoming fast path on a REGISTER
 // whose header repeats "expires=1;" to the given size: hostile input for
 // the scan, which must stay linear (ns/byte flat as the size grows).
@@ -182,5 +232,33 @@ func BenchmarkFastPathManyExpires(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// sippRegister is the REGISTER the module benchmarks' sipp sends, and the
+// registrar's 200 to it with keep=N granted: what every REGISTER costs a
+// worker's fast paths (in, then out).
+const sippRegister = "REGISTER sip:127.0.0.1:5060 SIP/2.0\r\n" +
+	"Via: SIP/2.0/TCP 127.0.0.1:5061;branch=z9hG4bK-12345-1-0;keep\r\n" +
+	"Max-Forwards: 70\r\n" +
+	"From: <sip:load1@127.0.0.1:5060>;tag=12345SIPpTag001\r\n" +
+	"To: <sip:load1@127.0.0.1:5060>\r\n" +
+	"Call-ID: 1-12345@127.0.0.1\r\n" +
+	"CSeq: 1 REGISTER\r\n" +
+	"Contact: <sip:load1@127.0.0.1:5061>\r\n" +
+	"Expires: 300\r\n" +
+	"Content-Length: 0\r\n\r\n"
+
+// BenchmarkFastPathRegister is the incoming fast path on sipp's REGISTER
+// (it passes: nothing may de-register), the scan every REGISTER costs a
+// worker, timed in C.
+func BenchmarkFastPathRegister(b *testing.B) {
+	m := []byte(sippRegister)
+	const inner = 1000
+	b.SetBytes(int64(len(m)) * inner)
+	for b.Loop() {
+		if FastPathTimes(DirIn, m, inner) != 0 {
+			b.Fatal("crossed")
+		}
 	}
 }
