@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipkeep/sipkeep/internal/testtls"
+
 	"github.com/sipkeep/sipkeep/internal/testnet"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
@@ -45,7 +47,8 @@ type wsProxy struct {
 // the webphone directory served, plus extra flags.
 func runWSProxy(t *testing.T, extra ...string) *wsProxy {
 	t.Helper()
-	cert, key := selfSigned(t)
+	tc := testtls.New(t)
+	cert, key := tc.CertFile, tc.KeyFile
 	bin := buildBinary(t)
 	// Free ports are only free until someone binds them: on a busy machine
 	// a port can be taken between FreePort and the proxy's bind. Retry then.

@@ -1,52 +1,15 @@
 package netkeep
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sipkeep/sipkeep/internal/testtls"
+
 	"github.com/sipkeep/sipkeep/abi"
 )
-
-// testTLS returns a server config with a fresh self-signed certificate for
-// the loopback addresses and a client config that trusts it.
-func testTLS(t *testing.T) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "sipkeep test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	client = &tls.Config{RootCAs: roots}
-	return server, client
-}
 
 // K1, K2, K6 over TLS: the server side of a tls.NewListener is a TLS flow
 // whose split ping is answered with one pong and whose messages arrive
@@ -55,7 +18,8 @@ func testTLS(t *testing.T) (server, client *tls.Config) {
 func TestK1K2_TLS(t *testing.T) {
 	for _, ip := range loopbacks {
 		t.Run(ip, func(t *testing.T) {
-			serverTLS, clientTLS := testTLS(t)
+			cert := testtls.New(t)
+			serverTLS, clientTLS := cert.Server, cert.Client
 			k := New()
 			h := newFakeHandler()
 			k.Attach(h)

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sipkeep/sipkeep/internal/testtls"
 
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/abi/proto"
@@ -20,8 +23,8 @@ import (
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
 
-// The wire-level kit against a registrar on netkeep-wrapped UDP and TCP
-// sockets, with the real host and plugin (receiver role, keep=30).
+// The wire-level kit against a registrar on netkeep-wrapped UDP, TCP and
+// TLS sockets, with the real host and plugin (receiver role, keep=30).
 func TestWireKit(t *testing.T) {
 	ctx := context.Background()
 	k := netkeep.New(netkeep.WithRole(abi.RoleProxy), netkeep.WithLocalReply(func([]byte) bool { return true }),
@@ -46,9 +49,17 @@ func TestWireKit(t *testing.T) {
 	}
 	l := k.WrapListener(tl)
 	defer l.Close()
+	cert := testtls.New(t)
+	rawTLS, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ll := k.WrapListener(tls.NewListener(rawTLS, cert.Server))
+	defer ll.Close()
 	go serveRegistrarUDP(pc)
 	go serveRegistrarTCP(l)
-	wiretest.Run(t, wiretest.Target{UDP: addr, TCP: addr, Keep: 30})
+	go serveRegistrarTCP(ll)
+	wiretest.Run(t, wiretest.Target{UDP: addr, TCP: addr, TLS: ll.Addr().String(), TLSConfig: cert.Client, Keep: 30})
 }
 
 // okFor builds a registrar's 200 OK to a REGISTER: the request's Vias,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 	"github.com/sipkeep/sipkeep/internal/testnet"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
 
@@ -58,13 +59,14 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // osips is one running OpenSIPS, started by a test and stopped (by PID) in its Cleanup.
 type osips struct {
-	Port   int
-	Dir    string
-	Log    string
-	Module string // the plugin file it started with
-	cfg    cfgData
-	cmd    *exec.Cmd
-	in     install
+	Port    int
+	TLSPort int // with options.TLS
+	Dir     string
+	Log     string
+	Module  string // the plugin file it started with
+	cfg     cfgData
+	cmd     *exec.Cmd
+	in      install
 }
 
 type options struct {
@@ -73,6 +75,12 @@ type options struct {
 	Upstream string // "ip:port" of the upstream registrar for upstream.test
 	Workers  int
 	LogLevel int
+	// TLS adds a TLS socket (TLSPort) with a throwaway certificate; the
+	// install must have proto_tls, tls_mgm and tls_openssl.
+	TLS bool
+	// UpstreamTLS is "ip:port" of the upstream's TLS listener: requests
+	// with an X-Upstream-TLS header go there over TLS (needs TLS).
+	UpstreamTLS string
 }
 
 type cfgData struct {
@@ -81,6 +89,8 @@ type cfgData struct {
 	Policy, Options, Upstream    string
 	Workers, LogLevel            int
 	Sipkeep                      bool
+	TLSPort                      int // 0: no TLS socket
+	TLSCert, TLSKey, UpstreamTLS string
 }
 
 // start renders testdata/opensips.cfg, checks it (opensips -C) and runs
@@ -111,6 +121,17 @@ func start(t testing.TB, o options) *osips {
 	s.cfg = cfgData{Port: s.Port, Dir: dir, ModDir: in.ModDir, Library: in.Library, Module: s.Module,
 		Policy: o.Policy, Options: "cache_dir=" + compileCache() + ";log_level=info", Upstream: o.Upstream,
 		Workers: o.Workers, LogLevel: o.LogLevel, Sipkeep: !o.Plain}
+	if o.TLS {
+		for _, m := range []string{"proto_tls", "tls_mgm", "tls_openssl"} {
+			if !fileExists(filepath.Join(in.ModDir, m+".so")) {
+				t.Skipf("this OpenSIPS install has no %s.so (make opensips OPENSIPS_SRC=<tree> builds it): skipping the TLS test", m)
+			}
+		}
+		cert := testtls.New(t)
+		s.TLSPort = testnet.FreePort(t)
+		s.cfg.TLSPort, s.cfg.TLSCert, s.cfg.TLSKey = s.TLSPort, cert.CertFile, cert.KeyFile
+		s.cfg.UpstreamTLS = o.UpstreamTLS
+	}
 	tpl := template.Must(template.ParseFiles(filepath.Join("testdata", "opensips.cfg")))
 	var cfg bytes.Buffer
 	if err := tpl.Execute(&cfg, s.cfg); err != nil {
@@ -176,6 +197,9 @@ func (s *osips) waitReady(timeout time.Duration) error {
 }
 
 func (s *osips) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
+// TLSAddr is the TLS socket's address (options.TLS).
+func (s *osips) TLSAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.TLSPort) }
 
 func (s *osips) tail(n int) string { return siptest.FileTail(s.Log, n) }
 

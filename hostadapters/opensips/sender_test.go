@@ -131,6 +131,46 @@ func TestK6_OpenSIPSSenderTCPPongKeepsTheConnection(t *testing.T) {
 	}
 }
 
+// TestK6_OpenSIPSSenderTLS: the sender role over TLS. OpenSIPS's own Via
+// toward a TLS upstream offers a bare ;keep (R4); once the upstream grants
+// keep=6, CRLFCRLF pings go out on the same TLS connection 80–100 % of 6 s
+// apart (K1), and the upstream's CRLF pongs do not cost it the connection:
+// the module turned on proto_tls's tls_crlf_drop (K6).
+func TestK6_OpenSIPSSenderTLS(t *testing.T) {
+	up := startUpstreamTLS(t)
+	up.grant.Store(6)
+	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy, TLS: true, UpstreamTLS: up.TLSAddr()})
+	u := siptest.NewUA(t, "UDP", s.Addr())
+	if resp := u.Register("sendertls", "upstream.test", ";keep", "X-Upstream-TLS: 1"); siptest.StatusCode(resp) != 200 {
+		t.Fatalf("REGISTER via OpenSIPS: %s", resp)
+	}
+	top := siptest.Headers(up.lastRequest(), "Via")[0]
+	if v, ok := siptest.ViaKeep(top); !ok || v != "" || !strings.Contains(top, "SIP/2.0/TLS") {
+		t.Errorf("R4: OpenSIPS's Via toward the TLS upstream: want TLS with a bare ;keep, got %q", top)
+	}
+	got := waitFor(t, 25*time.Second, func() []stunSeen {
+		if p := up.pingsSeen(); len(p) >= 3 {
+			return p
+		}
+		return nil
+	})
+	checkIntervals(t, got, 6*time.Second)
+	for _, p := range got[1:] {
+		if p.from != got[0].from {
+			t.Errorf("pings from %s then %s: the flow's connection was closed and a new one opened", got[0].from, p.from)
+		}
+	}
+	if n := up.accepted.Load(); n != 1 {
+		t.Errorf("OpenSIPS opened %d connections to the upstream, want 1", n)
+	}
+	if s.logContains("as faulty") {
+		t.Errorf("a connection was closed as faulty:\n%s", s.tail(20))
+	}
+	if mod, _ := s.stats(t); num(mod, "flows_failed") != 0 || num(mod, "pings_sent") < 3 {
+		t.Errorf("sipkeep_stats: want pings_sent ≥ 3 and no failed flow: %v", mod)
+	}
+}
+
 // TestK2_OpenSIPSSenderTCPLostConnectionFailsTheFlow: when the flow's
 // connection is gone (the upstream hangs up after a pong), the next CRLF
 // ping is not sent on a new connection, which would keep some other

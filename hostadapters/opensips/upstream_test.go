@@ -2,6 +2,7 @@ package opensips
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/internal/testtls"
 
 	"github.com/pion/stun/v3"
 	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
@@ -23,6 +26,7 @@ import (
 type upstream struct {
 	pc    net.PacketConn
 	ln    net.Listener
+	tls   net.Listener // startUpstreamTLS only
 	grant atomic.Int32 // keep=N granted on an offered top Via; 0 = none
 	quiet atomic.Bool  // stop answering STUN (and everything else)
 	// hangUp: close a stream right after answering a ping on it (a peer,
@@ -47,11 +51,28 @@ func startUpstream(t testing.TB) *upstream {
 	u.pc, u.ln = testnet.ListenUDPAndTCP(t)
 	t.Cleanup(func() { u.pc.Close(); u.ln.Close() })
 	go u.serveUDP()
-	go u.serveTCP()
+	go u.serveStream(u.ln)
+	return u
+}
+
+// startUpstreamTLS is startUpstream with a TLS listener as well (TLSAddr),
+// on a throwaway certificate OpenSIPS does not verify.
+func startUpstreamTLS(t testing.TB) *upstream {
+	t.Helper()
+	u := startUpstream(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.tls = tls.NewListener(ln, testtls.New(t).Server)
+	t.Cleanup(func() { u.tls.Close() })
+	go u.serveStream(u.tls)
 	return u
 }
 
 func (u *upstream) Addr() string { return u.pc.LocalAddr().String() }
+
+func (u *upstream) TLSAddr() string { return u.tls.Addr().String() }
 
 func (u *upstream) serveUDP() {
 	buf := make([]byte, 65535)
@@ -83,9 +104,10 @@ func (u *upstream) serveUDP() {
 	}
 }
 
-func (u *upstream) serveTCP() {
+// serveStream serves a TCP or TLS listener.
+func (u *upstream) serveStream(ln net.Listener) {
 	for {
-		c, err := u.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}

@@ -1,6 +1,8 @@
 package opensips
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/sipkeep/sipkeep/hostadapters/wiretest"
@@ -12,4 +14,31 @@ import (
 func TestWireKit(t *testing.T) {
 	s := start(t, options{})
 	wiretest.Run(t, wiretest.Target{UDP: s.Addr(), TCP: s.Addr(), Domain: s.Addr(), Keep: 3})
+}
+
+// The kit's stream checks over TLS (proto_tls): the module sees the
+// decrypted messages in OpenSIPS's raw hooks, a CRLFCRLF ping is answered
+// with a CRLF pong, and the plugin service keeps the registration's flow
+// as a TLS flow. The module turns on proto_tls's tls_crlf_drop, as it does
+// proto_tcp's (TestK6_OpenSIPSSenderTCPPongKeepsTheConnection).
+func TestWireKitTLS(t *testing.T) {
+	s := start(t, options{TLS: true})
+	wiretest.Run(t, wiretest.Target{TLS: s.TLSAddr(), Domain: s.Addr(), Keep: 3})
+	if !s.logContains("set proto_tls's tls_crlf_drop to 1") {
+		t.Error("the module did not turn on proto_tls's tls_crlf_drop")
+	}
+	flows, err := s.mi(t, "sipkeep_flows", nil)
+	if err != nil {
+		t.Fatalf("sipkeep_flows: %v", err)
+	}
+	var f struct{ Flows []string }
+	if err := json.Unmarshal(flows, &f); err != nil {
+		t.Fatalf("sipkeep_flows: %s: %v", flows, err)
+	}
+	for _, fl := range f.Flows {
+		if strings.Contains(strings.ToLower(fl), "tls") && strings.Contains(fl, "receiver") {
+			return
+		}
+	}
+	t.Errorf("sipkeep_flows: no receiver flow over TLS after the REGISTER: %q", f.Flows)
 }

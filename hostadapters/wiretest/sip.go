@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -61,9 +62,11 @@ func checkRegisterUDP(t *testing.T, tg Target) {
 	}
 }
 
-func checkRegisterTCP(t *testing.T, tg Target) {
-	c := dialTCP(t, tg)
-	msg, branch := register(tg, "TCP", c.LocalAddr())
+// checkRegisterStream registers over TCP or TLS ("TCP" or "TLS", the
+// Via's transport too).
+func checkRegisterStream(t *testing.T, tg Target, transport string) {
+	c := dialStream(t, tg, transport)
+	msg, branch := register(tg, transport, c.LocalAddr())
 	if _, err := c.Write([]byte(msg)); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func checkRegisterTCP(t *testing.T, tg Target) {
 		_ = c.SetReadDeadline(time.Now().Add(tg.wait()))
 		res, err := readStreamMessage(r)
 		if err != nil {
-			t.Fatalf("no final response to REGISTER over TCP: %v", err)
+			t.Fatalf("no final response to REGISTER over %s: %v", transport, err)
 		}
 		if final := checkResponse(t, tg, res, branch); final {
 			break
@@ -156,18 +159,40 @@ func keepParam(via string) (string, bool) {
 	return "", false
 }
 
-func dialTCP(t *testing.T, tg Target) net.Conn {
+// dialStream connects to the target's TCP or TLS listener; a TLS
+// connection has finished its handshake.
+func dialStream(t *testing.T, tg Target, transport string) net.Conn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", tg.TCP, tg.wait())
+	addr := tg.TCP
+	if transport == "TLS" {
+		addr = tg.TLS
+	}
+	c, err := net.DialTimeout("tcp", addr, tg.wait())
 	if err != nil {
-		t.Fatalf("dial %s: %v", tg.TCP, err)
+		t.Fatalf("dial %s: %v", addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c
+	if transport != "TLS" {
+		return c
+	}
+	cfg := tg.TLSConfig
+	if cfg == nil {
+		cfg = &tls.Config{InsecureSkipVerify: true} // the kit checks SIP, not PKI
+	} else if cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		cfg.ServerName, _, _ = net.SplitHostPort(addr) // verify the certificate for the address dialled
+	}
+	tc := tls.Client(c, cfg)
+	_ = tc.SetDeadline(time.Now().Add(tg.wait()))
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS handshake with %s: %v", addr, err)
+	}
+	_ = tc.SetDeadline(time.Time{})
+	return tc
 }
 
-func checkPingPong(t *testing.T, tg Target) {
-	c := dialTCP(t, tg)
+func checkPingPong(t *testing.T, tg Target, transport string) {
+	c := dialStream(t, tg, transport)
 	ping(t, tg, c, bufio.NewReader(c))
 }
 

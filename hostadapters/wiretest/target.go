@@ -1,6 +1,7 @@
 package wiretest
 
 import (
+	"crypto/tls"
 	"testing"
 	"time"
 )
@@ -9,6 +10,11 @@ import (
 type Target struct {
 	UDP string // "ip:port" of its UDP SIP socket; "" skips the UDP checks
 	TCP string // "ip:port" of its TCP SIP listener; "" skips the TCP checks
+	// TLS is "ip:port" of its TLS SIP listener; "" skips the TLS checks.
+	// The kit checks SIP over TLS, not the certificate: it does not verify
+	// it unless TLSConfig says otherwise.
+	TLS       string
+	TLSConfig *tls.Config
 	// Domain is the Request-URI host of the REGISTERs (default 127.0.0.1).
 	Domain string
 	// Keep, when > 0, is the keep value the target must grant.
@@ -41,8 +47,8 @@ func (tg Target) domain() string {
 // subtest named by requirement id.
 func Run(t *testing.T, tg Target) {
 	t.Helper()
-	if tg.UDP == "" && tg.TCP == "" {
-		t.Fatal("wiretest: the target has no UDP or TCP address")
+	if tg.UDP == "" && tg.TCP == "" && tg.TLS == "" {
+		t.Fatal("wiretest: the target has no UDP, TCP or TLS address")
 	}
 	if tg.UDP != "" {
 		t.Run("K3_STUN5389", func(t *testing.T) { checkSTUN5389(t, tg, true) })
@@ -51,7 +57,11 @@ func Run(t *testing.T, tg Target) {
 		t.Run("R10_R17_RegisterUDP", func(t *testing.T) { checkRegisterUDP(t, tg) })
 	}
 	if tg.TCP != "" {
-		t.Run("K1_PingPong", func(t *testing.T) { checkPingPong(t, tg) })
-		t.Run("R10_R17_RegisterTCP", func(t *testing.T) { checkRegisterTCP(t, tg) })
+		t.Run("K1_PingPong", func(t *testing.T) { checkPingPong(t, tg, "TCP") })
+		t.Run("R10_R17_RegisterTCP", func(t *testing.T) { checkRegisterStream(t, tg, "TCP") })
+	}
+	if tg.TLS != "" {
+		t.Run("K1_PingPongTLS", func(t *testing.T) { checkPingPong(t, tg, "TLS") })
+		t.Run("R10_R17_RegisterTLS", func(t *testing.T) { checkRegisterStream(t, tg, "TLS") })
 	}
 }
