@@ -287,11 +287,15 @@ func (p *Plugin) grant(c *call, key uint64) (uint32, abi.Reason) {
 		}
 	}
 	g := p.pol.ReceiverKeepSeconds
-	if i := c.rec.find(key, kind, sideReceiver); i >= 0 && kind != bkRegistration {
-		if c.rec.at(i).cseq() != m.CSeqNum {
-			return 0, abi.ReasonAlreadyNegotiated // R6: a later request of a negotiated dialog
+	// Only a dialog's binding matters here; a registration's is not looked
+	// up (a pass over up to 48 bindings on every REGISTER 2xx).
+	if kind != bkRegistration {
+		if i := c.rec.find(key, kind, sideReceiver); i >= 0 {
+			if c.rec.at(i).cseq() != m.CSeqNum {
+				return 0, abi.ReasonAlreadyNegotiated // R6: a later request of a negotiated dialog
+			}
+			g = c.rec.at(i).keep() // R11: the same value in every response of the transaction
 		}
-		g = c.rec.at(i).keep() // R11: the same value in every response of the transaction
 	}
 	if m.FlowTimer >= 0 {
 		g = clampU32(m.FlowTimer) // R15: keep equals Flow-Timer when both are present
