@@ -34,6 +34,13 @@ type Event struct {
 	InRouteSet bool
 	// LocalReply: a response generated here rather than forwarded.
 	LocalReply bool
+	// Sent: the message has already gone out as it is (a server's worker
+	// applied the plugin's standing grant itself, StandingGrant). The
+	// plugin still updates the flow's record and timer from it. Its edits
+	// come back in Result.Edits and Text, to compare with what went out;
+	// the host neither applies them nor checks what they would write, and
+	// Result.Message is Message.
+	Sent bool
 	// Message is the raw message (SIP, STUN, or CRLF bytes). Not retained.
 	Message []byte
 	// Now overrides the host clock (tests); zero means the host's clock.

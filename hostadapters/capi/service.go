@@ -197,7 +197,7 @@ func (s *service) handleFrame(frame, out []byte) int {
 		return 0
 	case opCall:
 		s.drainRing(s.ring.Load())
-		res := s.call(&r, time.Time{})
+		res := s.call(&r, time.Time{}, false)
 		n := encodeCallReply(out, r.seq, &res)
 		if n < 0 {
 			putReplyHeader(out, r.seq, statusOK, rFailedOpen, 0, 0)
@@ -222,18 +222,23 @@ func flowOf(r *request) host.Flow {
 }
 
 // call shows one message to the plugin, at now (zero: the host's clock).
-func (s *service) call(r *request, now time.Time) host.Result {
+//
+// sent: a worker already sent the message with the standing grant applied
+// (deferred): the plugin updates the flow from it and its edits are only
+// compared. Those messages are REGISTER 2xx, for which being in the route
+// set (R12, dialogs) does not matter, so their Record-Route is not read.
+func (s *service) call(r *request, now time.Time, sent bool) host.Result {
 	s.cnt.calls.Add(1)
 	f := flowOf(r)
 	if r.connID != 0 && r.tr.Stream() {
 		s.noteConn(f, r.connID)
 	}
-	ev := host.Event{Kind: r.kind, Dir: r.dir, Flow: f, Role: r.role, Message: r.payload, Now: now}
+	ev := host.Event{Kind: r.kind, Dir: r.dir, Flow: f, Role: r.role, Message: r.payload, Now: now, Sent: sent}
 	if ev.Role == 0 {
 		ev.Role = abi.RoleProxy
 	}
 	if r.kind == abi.KindSIPRequest || r.kind == abi.KindSIPResponse {
-		ev.InRouteSet = r.flags&fInRouteSet != 0 || ev.Role == abi.RoleUA || recordRoutesUs(r.payload, s.locals)
+		ev.InRouteSet = r.flags&fInRouteSet != 0 || ev.Role == abi.RoleUA || (!sent && recordRoutesUs(r.payload, s.locals))
 		ev.LocalReply = r.flags&0x0002 != 0
 	}
 	res := s.h.Handle(context.Background(), ev)

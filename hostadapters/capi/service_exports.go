@@ -68,7 +68,7 @@ func sipkeep_svc_event(id C.int64_t, frame *C.uint8_t, n C.uint32_t) (rc C.int32
 	if !ok || r.op != opCall {
 		return -1
 	}
-	s.call(&r, time.Time{})
+	s.call(&r, time.Time{}, false)
 	return 0
 }
 

@@ -62,7 +62,7 @@ func (s *service) deferred(r *request) {
 	if r.sentMs <= 0 || sent.After(now) || now.Sub(sent) > time.Minute {
 		sent = now // a worker clock we cannot use: the service's own
 	}
-	res := s.call(r, sent)
+	res := s.call(r, sent, true)
 	if res.FailedOpen {
 		return
 	}
