@@ -20,7 +20,9 @@ import (
 // the loads alternate (plain, sipkeep, plain, ...) so that both see the same
 // machine. reg/s are the medians; ratio is sipkeep/plain.
 //
-// Two loads: 100 REGISTERs outstanding, where neither sipp nor OpenSIPS
+// The loads: 100 REGISTERs outstanding from one UDP socket, from a UDP
+// socket per REGISTER (a flow per UA: every 200 OK starts a new flow's
+// record), and over one TCP connection, where neither sipp nor OpenSIPS
 // keeps a vCPU busy and the rate follows sipp's pacing; and, over TCP, 400,
 // where sipp keeps a vCPU busy and OpenSIPS's one TCP worker most of the
 // other, so what the module costs in CPU shows in the rate. (Over UDP, 400
@@ -36,9 +38,9 @@ func BenchmarkOpenSIPSRegister(b *testing.B) {
 	for _, load := range []struct {
 		tr    string
 		limit int
-	}{{"u1", 100}, {"t1", 100}, {"t1", 400}} {
+	}{{"u1", 100}, {"un", 100}, {"t1", 100}, {"t1", 400}} {
 		tr, limit := load.tr, load.limit
-		name := fmt.Sprintf("%s/outstanding=%d", map[string]string{"u1": "UDP", "t1": "TCP"}[tr], limit)
+		name := fmt.Sprintf("%s/outstanding=%d", map[string]string{"u1": "UDP", "un": "UDPSocketPerUA", "t1": "TCP"}[tr], limit)
 		b.Run(name, func(b *testing.B) {
 			for _, s := range []*osips{plain, sk} {
 				runSipp(b, s, siptest.SippRun{Calls: 300, Limit: 50, Transport: tr}) // warm every worker

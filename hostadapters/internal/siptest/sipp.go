@@ -18,7 +18,7 @@ type SippRun struct {
 	Calls     int
 	Rate      int    // calls per second; 0 = as fast as the limit allows
 	Limit     int    // simultaneous calls
-	Transport string // "u1" (UDP, one socket) or "t1"
+	Transport string // "u1" (UDP, one socket), "un" (UDP, a socket per call: a flow per UA) or "t1"
 	CheckKeep bool   // fail a call whose 200 OK has no keep=N on the top Via
 }
 
@@ -63,7 +63,13 @@ func Sipp(dir, addr string, r SippRun) (time.Duration, string, error) {
 	}
 	args := []string{"-sf", sf, "-i", "127.0.0.1", "-t", r.Transport,
 		"-m", fmt.Sprint(r.Calls), "-r", fmt.Sprint(rate), "-l", fmt.Sprint(r.Limit),
-		"-timeout", "60s", "-timeout_error", "-recv_timeout", "5000", "-nostdin", addr}
+		"-timeout", "60s", "-timeout_error", "-recv_timeout", "5000", "-nostdin"}
+	if r.Transport == "un" {
+		// A socket per call: sipp refuses to start while its default cap
+		// on sockets (50,000) exceeds the open-file limit.
+		args = append(args, "-max_socket", fmt.Sprint(2*r.Limit+16))
+	}
+	args = append(args, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
