@@ -17,12 +17,14 @@ import (
 
 	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 	"github.com/sipkeep/sipkeep/internal/testnet"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
 
 // kam is one running Kamailio, started by a test and stopped in its Cleanup.
 type kam struct {
 	Port    int    // UDP and TCP SIP port on 127.0.0.1
+	TLSPort int    // with kamOptions.TLS
 	Dir     string // its working directory (cfg, log, pid, ctl socket, cache)
 	Log     string // stderr of Kamailio
 	ctl     string
@@ -43,6 +45,9 @@ type kamOptions struct {
 	// ShmMB: Kamailio's shared memory (-m); 0 is its default (64 MB),
 	// which usrloc fills at ~55,000 registrations.
 	ShmMB int
+	// TLS turns on the example's WITH_TLS (a TLS listener on TLSPort)
+	// with a throwaway certificate; it needs kamailio-tls-modules.
+	TLS bool
 }
 
 var (
@@ -180,6 +185,13 @@ func renderCfg(t testing.TB, k *kam) string {
 	if o.Plain {
 		cfg = strings.Replace(cfg, "#!define WITH_SIPKEEP\n", "", 1)
 	}
+	if o.TLS {
+		cert := testtls.New(t)
+		cfg = strings.Replace(cfg, "##!define WITH_TLS\n", "#!define WITH_TLS\n", 1)
+		cfg = setDefine(cfg, "TLS_CERT", q(cert.CertFile))
+		cfg = setDefine(cfg, "TLS_KEY", q(cert.KeyFile))
+		cfg = strings.ReplaceAll(cfg, "127.0.0.1:5061", fmt.Sprintf("127.0.0.1:%d", k.TLSPort))
+	}
 	cfg = strings.ReplaceAll(cfg, "127.0.0.1:5060", fmt.Sprintf("127.0.0.1:%d", k.Port))
 	cfg = strings.Replace(cfg, "log_stderror=no", "log_stderror=yes", 1)
 	cfg = regexp.MustCompile(`(?m)^children=\d+`).ReplaceAllString(cfg, fmt.Sprintf("children=%d", o.Children))
@@ -209,6 +221,12 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	k := &kam{Port: testnet.FreePort(t), Dir: dir, Log: filepath.Join(dir, "kamailio.log"), ctl: filepath.Join(dir, "ctl"), Options: o}
+	if o.TLS {
+		if !fileExists("/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so") {
+			t.Skip("Kamailio's tls module is not installed (apt-get install kamailio-tls-modules): skipping the TLS test")
+		}
+		k.TLSPort = testnet.FreePort(t)
+	}
 	k.Module = filepath.Join(dir, "sipkeep.wasm")
 	if o.Module != "" {
 		k.Module = o.Module
@@ -329,6 +347,9 @@ func (k *kam) warmUp(t testing.TB) {
 }
 
 func (k *kam) Addr() string { return fmt.Sprintf("127.0.0.1:%d", k.Port) }
+
+// TLSAddr is the TLS listener's address (kamOptions.TLS).
+func (k *kam) TLSAddr() string { return fmt.Sprintf("127.0.0.1:%d", k.TLSPort) }
 
 func (k *kam) tail(n int) string { return siptest.FileTail(k.Log, n) }
 

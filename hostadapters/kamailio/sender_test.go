@@ -2,12 +2,15 @@ package kamailio
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sipkeep/sipkeep/internal/testtls"
 
 	"github.com/pion/stun/v3"
 	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
@@ -222,11 +225,16 @@ type tcpUpstream struct {
 	req   chan string
 }
 
-func startTCPUpstream(t *testing.T, grant string) *tcpUpstream {
+// startTCPUpstream starts it on TCP, or on TLS with a throwaway
+// certificate (Kamailio does not verify it).
+func startTCPUpstream(t *testing.T, grant string, overTLS bool) *tcpUpstream {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if overTLS {
+		ln = tls.NewListener(ln, testtls.New(t).Server)
 	}
 	u := &tcpUpstream{ln: ln, grant: grant, eof: make(chan struct{}), req: make(chan string, 8)}
 	t.Cleanup(func() { ln.Close() })
@@ -278,11 +286,18 @@ func (u *tcpUpstream) serve() {
 // CRLFCRLF pings on the connection once granted keep=N, takes the pongs as
 // answers, and when the upstream stops answering reports the flow failed
 // (event route) and closes the connection (R18, K4).
-func TestKamailioSenderTCP(t *testing.T) {
-	up := startTCPUpstream(t, "2")
+func TestKamailioSenderTCP(t *testing.T) { senderStream(t, "tcp") }
+
+// TestKamailioSenderTLS is TestKamailioSenderTCP over TLS (the example's
+// WITH_TLS, Kamailio's tls module as the client).
+func TestKamailioSenderTLS(t *testing.T) { senderStream(t, "tls") }
+
+func senderStream(t *testing.T, transport string) {
+	up := startTCPUpstream(t, "2", transport == "tls")
 	k := startKamailio(t, kamOptions{
-		Upstream: up.ln.Addr().String() + ";transport=tcp",
+		Upstream: up.ln.Addr().String() + ";transport=" + transport,
 		Policy:   "floor_seconds=1",
+		TLS:      transport == "tls",
 	})
 	ua := siptest.NewUA(t, "UDP", k.Addr())
 	resp := ua.Register("trunkuser", "trunk.example", ";keep")
@@ -315,7 +330,7 @@ func TestKamailioSenderTCP(t *testing.T) {
 	if n := k.stat(t, "flow-failed"); n < 1 {
 		t.Errorf("R18: no flow-failed reported")
 	}
-	if !k.logContains("sipkeep flow-failed: tcp") {
-		t.Errorf("event_route[sipkeep:flow-failed] did not run for the TCP flow\n%s", k.tail(20))
+	if !k.logContains("sipkeep flow-failed: " + transport) {
+		t.Errorf("event_route[sipkeep:flow-failed] did not run for the %s flow\n%s", transport, k.tail(20))
 	}
 }

@@ -13,3 +13,11 @@ func TestWireKit(t *testing.T) {
 	k := startKamailio(t, kamOptions{FlowTimer: 3})
 	wiretest.Run(t, wiretest.Target{UDP: k.Addr(), TCP: k.Addr(), Domain: k.Addr(), Keep: 3, NoFingerprint: true})
 }
+
+// The kit's stream checks over TLS (Kamailio's tls module, the example's
+// WITH_TLS): the module sees the decrypted messages in Kamailio's raw
+// hooks, and Kamailio's core answers a CRLFCRLF ping with a CRLF pong.
+func TestWireKitTLS(t *testing.T) {
+	k := startKamailio(t, kamOptions{FlowTimer: 3, TLS: true})
+	wiretest.Run(t, wiretest.Target{TLS: k.TLSAddr(), Domain: k.Addr(), Keep: 3})
+}
