@@ -243,19 +243,37 @@ const benchMessage = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z
 // flow, as the module benchmarks' sipp does over TCP, so the flow's record
 // holds the most bindings it can.
 func BenchmarkServiceDeferred(b *testing.B) {
+	benchDeferred(b, func(i int) (string, string) {
+		return "127.0.0.1:6000", strings.ReplaceAll(benchMessage, "sip:a@", fmt.Sprintf("sip:line%03d@", i%256))
+	})
+}
+
+// BenchmarkServiceDeferredNewFlows is the same work when every REGISTER 200
+// is a new UA's first, from its own address: a flow per UA, each 200 OK
+// starting a flow's record and timer (the OpenSIPS benchmark's
+// UDPSocketPerUA load).
+func BenchmarkServiceDeferredNewFlows(b *testing.B) {
+	benchDeferred(b, func(i int) (string, string) {
+		return fmt.Sprintf("127.0.%d.%d:%d", i>>16&255, i>>8&255, 1024+i&255), benchMessage
+	})
+}
+
+// benchDeferred shows the service b.N deferred REGISTER 200s over TCP, the
+// i-th from the remote address and with the message next(i) gives.
+func benchDeferred(b *testing.B, next func(i int) (remote, msg string)) {
 	s, _ := benchService(b)
 	defer s.stop()
-	frames := make([][]byte, 256)
+	frames := make([][]byte, b.N)
 	for i := range frames {
-		msg := strings.ReplaceAll(benchMessage, "sip:a@", fmt.Sprintf("sip:line%03d@", i))
-		f := frame(1, opDeferred, abi.KindSIPResponse, abi.DirOut, abi.TransportTCP, "127.0.0.1:5070", "127.0.0.1:6000", msg)
+		remote, msg := next(i)
+		f := frame(1, opDeferred, abi.KindSIPResponse, abi.DirOut, abi.TransportTCP, "127.0.0.1:5070", remote, msg)
 		binary.LittleEndian.PutUint64(f[64:], uint64(time.Now().UnixMilli()))
 		binary.LittleEndian.PutUint32(f[72:], 30)
 		frames[i] = f
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, ok := decodeRequest(frames[i%len(frames)])
+		r, ok := decodeRequest(frames[i])
 		if !ok {
 			b.Fatal("frame refused")
 		}
