@@ -265,7 +265,10 @@ func (s *service) noteConn(f host.Flow, id int32) {
 }
 
 // onAction is the host's ActionHandler: note the flow's state, queue the
-// action for the server's C thread.
+// action for the server's C thread. A receive-started stays here (the
+// flow table, sipkeep_flows, and the counters have it): the C thread has
+// nothing to do for it, and with a flow per UA every first REGISTER makes
+// one, each a wake-up of that thread.
 func (s *service) onAction(f host.Flow, a abi.Action) {
 	if int(a.Kind) < len(s.cnt.byKind) {
 		s.cnt.byKind[a.Kind].Add(1)
@@ -295,6 +298,9 @@ func (s *service) onAction(f host.Flow, a abi.Action) {
 		}
 	}
 	s.flowMu.Unlock()
+	if a.Kind == abi.ActReceiveStarted {
+		return
+	}
 	select {
 	case s.actions <- pendingAction{f: f, a: a, connID: connID}:
 	default:

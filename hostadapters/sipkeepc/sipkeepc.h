@@ -309,7 +309,9 @@ int skc_stun_answer(const uint8_t *req, uint32_t len, const skc_addr *src, uint8
 
 /* ---- service side (the one process that loads libsipkeep.so) ---- */
 
-/* An action from the plugin, as the service hands it to the C thread. */
+/* An action from the plugin, as the service hands it to the C thread.
+ * SKC_ACT_RECEIVE_STARTED is not handed over: the service keeps it (the
+ * flow table, the counters) and the C thread has nothing to do for it. */
 enum skc_act {
 	SKC_ACT_SEND_STUN = 1, SKC_ACT_SEND_PING = 2, SKC_ACT_FLOW_FAILED = 3, SKC_ACT_FLOW_DEAD = 4,
 	SKC_ACT_KEEPALIVE_STARTED = 5, SKC_ACT_KEEPALIVE_STOPPED = 6, SKC_ACT_KEEPALIVE_ANSWERED = 7,
