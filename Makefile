@@ -7,7 +7,7 @@ WASM := $(BUILD)/sipkeep.wasm
 # kamailio-module` (apt-get source), and bison, flex and libssl-dev (for its
 # tls_openssl) for an OpenSIPS built from source; installed idempotently by
 # `make deps`.
-DEB_PACKAGES := kamailio kamailio-outbound-modules kamailio-tls-modules dpkg-dev sip-tester baresip-core coturn stun-client chromium nodejs bison flex libssl-dev
+DEB_PACKAGES := kamailio kamailio-outbound-modules kamailio-tls-modules kamailio-websocket-modules dpkg-dev sip-tester baresip-core coturn stun-client chromium nodejs bison flex libssl-dev
 
 .PHONY: all plugin test test-wasm soak-wasm deps conformance bench icount run generate pgo clean
 all: plugin

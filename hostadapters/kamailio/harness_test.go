@@ -25,6 +25,7 @@ import (
 type kam struct {
 	Port    int    // UDP and TCP SIP port on 127.0.0.1
 	TLSPort int    // with kamOptions.TLS
+	WSPort  int    // with kamOptions.WS
 	Dir     string // its working directory (cfg, log, pid, ctl socket, cache)
 	Log     string // stderr of Kamailio
 	ctl     string
@@ -48,6 +49,9 @@ type kamOptions struct {
 	// TLS turns on the example's WITH_TLS (a TLS listener on TLSPort)
 	// with a throwaway certificate; it needs kamailio-tls-modules.
 	TLS bool
+	// WS turns on the example's WITH_WEBSOCKET (a WebSocket listener on
+	// WSPort); it needs kamailio-websocket-modules.
+	WS bool
 }
 
 var (
@@ -192,6 +196,11 @@ func renderCfg(t testing.TB, k *kam) string {
 		cfg = setDefine(cfg, "TLS_KEY", q(cert.KeyFile))
 		cfg = strings.ReplaceAll(cfg, "127.0.0.1:5061", fmt.Sprintf("127.0.0.1:%d", k.TLSPort))
 	}
+	if o.WS {
+		cfg = strings.Replace(cfg, "##!define WITH_WEBSOCKET\n", "#!define WITH_WEBSOCKET\n", 1)
+		cfg = strings.ReplaceAll(cfg, "127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", k.WSPort))
+		cfg = strings.ReplaceAll(cfg, "$Rp == 8080", fmt.Sprintf("$Rp == %d", k.WSPort))
+	}
 	cfg = strings.ReplaceAll(cfg, "127.0.0.1:5060", fmt.Sprintf("127.0.0.1:%d", k.Port))
 	cfg = strings.Replace(cfg, "log_stderror=no", "log_stderror=yes", 1)
 	cfg = regexp.MustCompile(`(?m)^children=\d+`).ReplaceAllString(cfg, fmt.Sprintf("children=%d", o.Children))
@@ -226,6 +235,12 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 			t.Skip("Kamailio's tls module is not installed (apt-get install kamailio-tls-modules): skipping the TLS test")
 		}
 		k.TLSPort = testnet.FreePort(t)
+	}
+	if o.WS {
+		if !fileExists("/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so") {
+			t.Skip("Kamailio's websocket module is not installed (apt-get install kamailio-websocket-modules): skipping the WebSocket test")
+		}
+		k.WSPort = testnet.FreePort(t)
 	}
 	k.Module = filepath.Join(dir, "sipkeep.wasm")
 	if o.Module != "" {
@@ -347,6 +362,9 @@ func (k *kam) warmUp(t testing.TB) {
 }
 
 func (k *kam) Addr() string { return fmt.Sprintf("127.0.0.1:%d", k.Port) }
+
+// WSAddr is the WebSocket listener's address (kamOptions.WS).
+func (k *kam) WSAddr() string { return fmt.Sprintf("127.0.0.1:%d", k.WSPort) }
 
 // TLSAddr is the TLS listener's address (kamOptions.TLS).
 func (k *kam) TLSAddr() string { return fmt.Sprintf("127.0.0.1:%d", k.TLSPort) }

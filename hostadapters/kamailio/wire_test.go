@@ -21,3 +21,12 @@ func TestWireKitTLS(t *testing.T) {
 	k := startKamailio(t, kamOptions{FlowTimer: 3, TLS: true})
 	wiretest.Run(t, wiretest.Target{TLS: k.TLSAddr(), Domain: k.Addr(), Keep: 3})
 }
+
+// The kit over a WebSocket (the example's WITH_WEBSOCKET, Kamailio's
+// websocket module): the module sees the message Kamailio took out of its
+// WebSocket frame and its edit goes back framed, and Kamailio answers a
+// CRLFCRLF message with a CRLF one.
+func TestWireKitWS(t *testing.T) {
+	k := startKamailio(t, kamOptions{FlowTimer: 3, WS: true})
+	wiretest.Run(t, wiretest.Target{WS: k.WSAddr(), WSPing: true, Domain: k.Addr(), Keep: 3})
+}

@@ -8,7 +8,8 @@
 //     unless Target.NoFingerprint) and
 //     classic RFC 3489 (MAPPED-ADDRESS, the whole 16-byte id echoed).
 //   - K1: a CRLFCRLF ping on a TCP or TLS connection gets a CRLF pong,
-//     before and after the connection carries a registration.
+//     before and after the connection carries a registration; on a
+//     WebSocket (RFC 7118) too, in WebSocket messages, when Target.WSPing.
 //   - R10: a REGISTER whose top Via offers ";keep" gets a response whose
 //     top Via carries keep=N (N > 0; exactly Target.Keep when set).
 //   - R17: a lower Via that arrived with a value (keep=5) does not carry

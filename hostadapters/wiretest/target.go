@@ -15,6 +15,13 @@ type Target struct {
 	// it unless TLSConfig says otherwise.
 	TLS       string
 	TLSConfig *tls.Config
+	// WS is "ip:port" of its SIP WebSocket listener (RFC 7118, ws://, path
+	// "/"); "" skips the WebSocket checks.
+	WS string
+	// WSPing: the target answers a CRLFCRLF WebSocket message with a CRLF
+	// one (K1 over WebSocket: netkeep and Kamailio do), checked before and
+	// after the connection carries a registration.
+	WSPing bool
 	// Domain is the Request-URI host of the REGISTERs (default 127.0.0.1).
 	Domain string
 	// Keep, when > 0, is the keep value the target must grant.
@@ -47,8 +54,8 @@ func (tg Target) domain() string {
 // subtest named by requirement id.
 func Run(t *testing.T, tg Target) {
 	t.Helper()
-	if tg.UDP == "" && tg.TCP == "" && tg.TLS == "" {
-		t.Fatal("wiretest: the target has no UDP, TCP or TLS address")
+	if tg.UDP == "" && tg.TCP == "" && tg.TLS == "" && tg.WS == "" {
+		t.Fatal("wiretest: the target has no UDP, TCP, TLS or WebSocket address")
 	}
 	if tg.UDP != "" {
 		t.Run("K3_STUN5389", func(t *testing.T) { checkSTUN5389(t, tg, true) })
@@ -63,5 +70,11 @@ func Run(t *testing.T, tg Target) {
 	if tg.TLS != "" {
 		t.Run("K1_PingPongTLS", func(t *testing.T) { checkPingPong(t, tg, "TLS") })
 		t.Run("R10_R17_RegisterTLS", func(t *testing.T) { checkRegisterStream(t, tg, "TLS") })
+	}
+	if tg.WS != "" {
+		if tg.WSPing {
+			t.Run("K1_PingPongWS", func(t *testing.T) { pingWS(t, tg, dialWS(t, tg)) })
+		}
+		t.Run("R10_R17_RegisterWS", func(t *testing.T) { checkRegisterWS(t, tg) })
 	}
 }

@@ -1,0 +1,104 @@
+package wiretest
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// dialWS opens a SIP WebSocket (RFC 7118: subprotocol "sip") to the
+// target's WS listener.
+func dialWS(t *testing.T, tg Target) net.Conn {
+	t.Helper()
+	d := ws.Dialer{Protocols: []string{"sip"}, Timeout: tg.wait()}
+	c, br, hs, err := d.Dial(context.Background(), "ws://"+tg.WS+"/")
+	if err != nil {
+		t.Fatalf("WebSocket to %s: %v", tg.WS, err)
+	}
+	if br != nil {
+		ws.PutReader(br)
+	}
+	t.Cleanup(func() { c.Close() })
+	if hs.Protocol != "sip" {
+		t.Fatalf("WebSocket subprotocol %q, want sip (RFC 7118 §4.1)", hs.Protocol)
+	}
+	return c
+}
+
+// readWS reads the next data message (a text or binary message, its
+// fragments joined), answering pings on the way.
+func readWS(c net.Conn, wait time.Duration) ([]byte, error) {
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	var msg []byte
+	for {
+		h, err := ws.ReadHeader(c)
+		if err != nil {
+			return nil, err
+		}
+		p := make([]byte, h.Length)
+		if _, err := io.ReadFull(c, p); err != nil {
+			return nil, err
+		}
+		if h.Masked {
+			ws.Cipher(p, h.Mask, 0)
+		}
+		switch h.OpCode {
+		case ws.OpPing:
+			if err := wsutil.WriteClientMessage(c, ws.OpPong, p); err != nil {
+				return nil, err
+			}
+			continue
+		case ws.OpPong:
+			continue
+		case ws.OpClose:
+			return nil, io.EOF
+		}
+		msg = append(msg, p...)
+		if h.Fin {
+			return msg, nil
+		}
+	}
+}
+
+// checkRegisterWS registers over a WebSocket, one SIP message per
+// WebSocket message.
+func checkRegisterWS(t *testing.T, tg Target) {
+	c := dialWS(t, tg)
+	msg, branch := register(tg, "WS", c.LocalAddr())
+	if err := wsutil.WriteClientText(c, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		res, err := readWS(c, tg.wait())
+		if err != nil {
+			t.Fatalf("no final response to REGISTER over WebSocket: %v", err)
+		}
+		if final := checkResponse(t, tg, res, branch); final {
+			break
+		}
+	}
+	if tg.WSPing {
+		pingWS(t, tg, c)
+	}
+}
+
+// pingWS sends a CRLFCRLF keep-alive as a WebSocket message and wants a
+// CRLF message back.
+func pingWS(t *testing.T, tg Target, c net.Conn) {
+	t.Helper()
+	if err := wsutil.WriteClientText(c, []byte("\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	pong, err := readWS(c, tg.wait())
+	if err != nil {
+		t.Fatalf("K1: no pong to CRLFCRLF over WebSocket: %v", err)
+	}
+	if string(pong) != "\r\n" {
+		t.Fatalf("K1: got %q over WebSocket, want a CRLF pong", pong)
+	}
+}
