@@ -61,6 +61,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 type osips struct {
 	Port    int
 	TLSPort int // with options.TLS
+	WSPort  int // with options.WS
 	Dir     string
 	Log     string
 	Module  string // the plugin file it started with
@@ -81,6 +82,8 @@ type options struct {
 	// UpstreamTLS is "ip:port" of the upstream's TLS listener: requests
 	// with an X-Upstream-TLS header go there over TLS (needs TLS).
 	UpstreamTLS string
+	// WS adds a WebSocket socket (WSPort, proto_ws).
+	WS bool
 }
 
 type cfgData struct {
@@ -91,6 +94,7 @@ type cfgData struct {
 	Sipkeep                      bool
 	TLSPort                      int // 0: no TLS socket
 	TLSCert, TLSKey, UpstreamTLS string
+	WSPort                       int // 0: no WebSocket socket
 }
 
 // start renders testdata/opensips.cfg, checks it (opensips -C) and runs
@@ -131,6 +135,13 @@ func start(t testing.TB, o options) *osips {
 		s.TLSPort = testnet.FreePort(t)
 		s.cfg.TLSPort, s.cfg.TLSCert, s.cfg.TLSKey = s.TLSPort, cert.CertFile, cert.KeyFile
 		s.cfg.UpstreamTLS = o.UpstreamTLS
+	}
+	if o.WS {
+		if !fileExists(filepath.Join(in.ModDir, "proto_ws.so")) {
+			t.Skip("this OpenSIPS install has no proto_ws.so (make opensips OPENSIPS_SRC=<tree> builds it): skipping the WebSocket test")
+		}
+		s.WSPort = testnet.FreePort(t)
+		s.cfg.WSPort = s.WSPort
 	}
 	tpl := template.Must(template.ParseFiles(filepath.Join("testdata", "opensips.cfg")))
 	var cfg bytes.Buffer
@@ -197,6 +208,9 @@ func (s *osips) waitReady(timeout time.Duration) error {
 }
 
 func (s *osips) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
+// WSAddr is the WebSocket socket's address (options.WS).
+func (s *osips) WSAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.WSPort) }
 
 // TLSAddr is the TLS socket's address (options.TLS).
 func (s *osips) TLSAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.TLSPort) }

@@ -88,6 +88,12 @@ func checkRegisterStream(t *testing.T, tg Target, transport string) {
 // checkResponse checks a response to our REGISTER; it reports whether it
 // was final (provisional ones are skipped).
 func checkResponse(t *testing.T, tg Target, res []byte, branch string) bool {
+	return checkResponseGrant(t, tg, res, branch, true)
+}
+
+// checkResponseGrant is checkResponse; with grant false it wants the top
+// Via's keep back bare (R10: not granted) and checks nothing below it.
+func checkResponseGrant(t *testing.T, tg Target, res []byte, branch string, grant bool) bool {
 	t.Helper()
 	line, _, _ := bytes.Cut(res, []byte("\r\n"))
 	f := strings.Fields(string(line))
@@ -109,6 +115,12 @@ func checkResponse(t *testing.T, tg Target, res []byte, branch string) bool {
 		t.Fatalf("top Via %q is not ours", vias[0])
 	}
 	v, ok := keepParam(vias[0])
+	if !grant {
+		if !ok || v != "" {
+			t.Errorf("R10: top Via %q: want keep back without a value (the target does not grant on this transport)", vias[0])
+		}
+		return true
+	}
 	switch {
 	case !ok:
 		t.Errorf("R10: top Via %q lost its keep", vias[0])

@@ -88,6 +88,12 @@ static int sk_send(int proto, const struct socket_info *si, char *buf, unsigned 
 	kind = skc_fast_path(&sk_fast, SKC_DIR_OUT, buf, len);
 	if (kind == 0 || si == NULL || to == NULL || len > SKC_MAX_MESSAGE)
 		return sk_orig_send[proto](si, buf, len, to, id SK_MSG_PASS);
+	/* OpenSIPS's WebSocket transports do not answer a CRLFCRLF keep-alive
+	 * (proto_ws hands it to the SIP parser, which refuses it), so granting
+	 * keep=N on a WebSocket flow would have the client's keep-alives fail:
+	 * responses over WS and WSS go out as they are. */
+	if (kind == SKC_KIND_RESPONSE && (proto == PROTO_WS || proto == PROTO_WSS))
+		return sk_orig_send[proto](si, buf, len, to, id SK_MSG_PASS);
 	su2ip_addr(&rip, to);
 	if (sk_call(kind, SKC_DIR_OUT, proto, &si->address, si->port_no, &rip, su_getport(to),
 			(int)id, buf, len, &r) != 1 || r.status != SKC_OK || !(r.flags & SKC_R_CHANGED))
