@@ -52,6 +52,8 @@ type kamOptions struct {
 	// WS turns on the example's WITH_WEBSOCKET (a WebSocket listener on
 	// WSPort); it needs kamailio-websocket-modules.
 	WS bool
+	// IPv6 turns on the example's WITH_IPV6: UDP and TCP on [::1]:Port too.
+	IPv6 bool
 }
 
 var (
@@ -195,6 +197,10 @@ func renderCfg(t testing.TB, k *kam) string {
 		cfg = setDefine(cfg, "TLS_CERT", q(cert.CertFile))
 		cfg = setDefine(cfg, "TLS_KEY", q(cert.KeyFile))
 		cfg = strings.ReplaceAll(cfg, "127.0.0.1:5061", fmt.Sprintf("127.0.0.1:%d", k.TLSPort))
+	}
+	if o.IPv6 {
+		cfg = strings.Replace(cfg, "##!define WITH_IPV6\n", "#!define WITH_IPV6\n", 1)
+		cfg = strings.ReplaceAll(cfg, "[::1]:5060", fmt.Sprintf("[::1]:%d", k.Port))
 	}
 	if o.WS {
 		cfg = strings.Replace(cfg, "##!define WITH_WEBSOCKET\n", "#!define WITH_WEBSOCKET\n", 1)
@@ -362,6 +368,9 @@ func (k *kam) warmUp(t testing.TB) {
 }
 
 func (k *kam) Addr() string { return fmt.Sprintf("127.0.0.1:%d", k.Port) }
+
+// Addr6 is the IPv6 SIP address, UDP and TCP (kamOptions.IPv6).
+func (k *kam) Addr6() string { return fmt.Sprintf("[::1]:%d", k.Port) }
 
 // WSAddr is the WebSocket listener's address (kamOptions.WS).
 func (k *kam) WSAddr() string { return fmt.Sprintf("127.0.0.1:%d", k.WSPort) }

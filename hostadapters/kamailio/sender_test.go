@@ -31,9 +31,10 @@ type upstream struct {
 	requests  []string
 }
 
-func startUpstream(t *testing.T, grant string) *upstream {
+// startUpstream starts it on ip ("127.0.0.1" or "::1").
+func startUpstream(t *testing.T, grant, ip string) *upstream {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,12 +133,24 @@ func (u *upstream) allRequests() []time.Time {
 // Kamailio offers ;keep on its own Via (R4), then sends STUN keep-alives from
 // its SIP port every 80–100 % of 2 s (R13, K3), and stops once they go
 // unanswered (R18, K4).
-func TestKamailioSender(t *testing.T) {
-	up := startUpstream(t, "2")
+func TestKamailioSender(t *testing.T) { senderUDP(t, "127.0.0.1") }
+
+// TestKamailioSenderIPv6 is TestKamailioSender with the upstream on [::1]
+// (the example's WITH_IPV6): the keep-alives go from Kamailio's IPv6 SIP
+// port, and their responses carry IPv6 XOR-MAPPED-ADDRESSes.
+func TestKamailioSenderIPv6(t *testing.T) { senderUDP(t, "::1") }
+
+func senderUDP(t *testing.T, ip string) {
+	up := startUpstream(t, "2", ip)
 	k := startKamailio(t, kamOptions{
 		Upstream: up.Addr(),
 		Policy:   "floor_seconds=1;stun_rto_ms=200;stun_max_requests=3;stun_final_multiplier=2",
+		IPv6:     ip == "::1",
 	})
+	kAddr := k.Addr() // the SIP socket Kamailio sends toward the upstream from
+	if ip == "::1" {
+		kAddr = k.Addr6()
+	}
 	ua := siptest.NewUA(t, "UDP", k.Addr())
 	resp := ua.Register("trunkuser", "trunk.example", ";keep")
 	if siptest.StatusCode(resp) != 200 {
@@ -150,8 +163,8 @@ func TestKamailioSender(t *testing.T) {
 	if v, ok := siptest.ViaKeep(top); !ok || v != "" {
 		t.Fatalf("R4: Kamailio's own Via should carry a bare ;keep, got %q", top)
 	}
-	if !strings.Contains(top, k.Addr()) {
-		t.Fatalf("top Via %q is not Kamailio's", top)
+	if !strings.Contains(top, kAddr) {
+		t.Fatalf("top Via %q is not Kamailio's %s", top, kAddr)
 	}
 	// The UA offered keep to Kamailio as well: it gets Kamailio's own value.
 	if v, _ := siptest.ViaKeep(siptest.Headers(resp, "Via")[0]); v == "" {
@@ -172,8 +185,8 @@ func TestKamailioSender(t *testing.T) {
 		t.Fatalf("want 4 STUN keep-alives within 12 s, got %d\n%s", len(times), k.tail(30))
 	}
 	for i, f := range from {
-		if f != k.Addr() {
-			t.Errorf("K3: keep-alive %d came from %s, not from Kamailio's SIP port %s", i, f, k.Addr())
+		if f != kAddr {
+			t.Errorf("K3: keep-alive %d came from %s, not from Kamailio's SIP port %s", i, f, kAddr)
 		}
 	}
 	for i := 1; i < len(times); i++ {

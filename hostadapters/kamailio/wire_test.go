@@ -30,3 +30,10 @@ func TestWireKitWS(t *testing.T) {
 	k := startKamailio(t, kamOptions{FlowTimer: 3, WS: true})
 	wiretest.Run(t, wiretest.Target{WS: k.WSAddr(), WSPing: true, Domain: k.Addr(), Keep: 3})
 }
+
+// The kit over IPv6 (the example's WITH_IPV6): STUN answered with an IPv6
+// XOR-MAPPED-ADDRESS, REGISTER over UDP and TCP on [::1] gets keep=3.
+func TestWireKitIPv6(t *testing.T) {
+	k := startKamailio(t, kamOptions{FlowTimer: 3, IPv6: true})
+	wiretest.Run(t, wiretest.Target{UDP: k.Addr6(), TCP: k.Addr6(), Domain: k.Addr(), Keep: 3, NoFingerprint: true})
+}
