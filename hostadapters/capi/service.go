@@ -98,18 +98,12 @@ func startService(module, policy, options, sock, locals string) (*service, error
 		flows:   map[host.Flow]*flowInfo{},
 		conns:   map[*net.UnixConn]struct{}{},
 	}
-	for _, l := range strings.Fields(locals) {
-		a, err := netip.ParseAddrPort(l)
-		if err != nil {
-			return nil, fmt.Errorf("sipkeep service: local address %q: %w", l, err)
-		}
-		s.locals[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())] = struct{}{}
-	}
 	opts, level, err := parseHostOptions(options)
 	if err != nil {
 		return nil, err
 	}
 	s.log = slog.New(ring.handler(level))
+	s.addLocals(locals)
 	opts = append(opts,
 		host.WithLogger(s.log),
 		host.WithModuleFile(module),
@@ -215,6 +209,23 @@ func (s *service) handleFrame(frame, out []byte) int {
 
 func leU32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+// addLocals reads the server's listening addresses ("ip:port ip:port ...",
+// IPv6 in brackets), which tell a Record-Route naming this server (R12). One
+// it cannot read is logged and skipped, not fatal: it only keeps dialogs
+// record-routed through that address from being recognised, where refusing
+// to start would leave every message without the plugin.
+func (s *service) addLocals(locals string) {
+	for _, l := range strings.Fields(locals) {
+		a, err := netip.ParseAddrPort(l)
+		if err != nil {
+			s.log.Warn("sipkeep service: a listening address the server gave cannot be read; a Record-Route naming it is not recognised as this server's",
+				"address", l, "err", err)
+			continue
+		}
+		s.locals[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())] = struct{}{}
+	}
 }
 
 func flowOf(r *request) host.Flow {

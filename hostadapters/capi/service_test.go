@@ -284,3 +284,25 @@ func benchDeferred(b *testing.B, next func(i int) (remote, msg string)) {
 		b.Fatalf("%d standing mismatches", m)
 	}
 }
+
+// TestServiceSkipsAnUnreadableLocalAddress: a listening address the server
+// gives in a form the service cannot read (OpenSIPS's IPv6 address_str,
+// bracketed once more, did this) is logged and skipped; the service starts
+// and knows the others.
+func TestServiceSkipsAnUnreadableLocalAddress(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "svc.sock")
+	s, err := startService(testwasm.Path(t), "", "", sock, "127.0.0.1:5070 [[0:0:0:0:0:0:0:1]]:5070 [::1]:5070")
+	if err != nil {
+		t.Fatalf("the service did not start: %v", err)
+	}
+	defer s.stop()
+	want := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:5070"), netip.MustParseAddrPort("[::1]:5070")}
+	if len(s.locals) != len(want) {
+		t.Fatalf("locals %v, want %v", s.locals, want)
+	}
+	for _, a := range want {
+		if _, ok := s.locals[a]; !ok {
+			t.Errorf("locals %v lack %v", s.locals, a)
+		}
+	}
+}

@@ -84,6 +84,8 @@ type options struct {
 	UpstreamTLS string
 	// WS adds a WebSocket socket (WSPort, proto_ws).
 	WS bool
+	// IPv6 adds UDP and TCP sockets on [::1]:Port.
+	IPv6 bool
 }
 
 type cfgData struct {
@@ -95,6 +97,7 @@ type cfgData struct {
 	TLSPort                      int // 0: no TLS socket
 	TLSCert, TLSKey, UpstreamTLS string
 	WSPort                       int // 0: no WebSocket socket
+	IPv6                         bool
 }
 
 // start renders testdata/opensips.cfg, checks it (opensips -C) and runs
@@ -124,7 +127,7 @@ func start(t testing.TB, o options) *osips {
 	siptest.CopyFile(t, testwasm.Path(t), s.Module)
 	s.cfg = cfgData{Port: s.Port, Dir: dir, ModDir: in.ModDir, Library: in.Library, Module: s.Module,
 		Policy: o.Policy, Options: "cache_dir=" + compileCache() + ";log_level=info", Upstream: o.Upstream,
-		Workers: o.Workers, LogLevel: o.LogLevel, Sipkeep: !o.Plain}
+		Workers: o.Workers, LogLevel: o.LogLevel, Sipkeep: !o.Plain, IPv6: o.IPv6}
 	if o.TLS {
 		for _, m := range []string{"proto_tls", "tls_mgm", "tls_openssl"} {
 			if !fileExists(filepath.Join(in.ModDir, m+".so")) {
@@ -201,6 +204,9 @@ func (s *osips) waitReady(timeout time.Duration) error {
 			if !s.cfg.Sipkeep || s.logContains("plugin service ready") {
 				return nil
 			}
+			if s.logContains("plugin service did not start") {
+				return fmt.Errorf("the plugin service did not start:\n%s", siptest.FileTail(s.Log, 5))
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -208,6 +214,9 @@ func (s *osips) waitReady(timeout time.Duration) error {
 }
 
 func (s *osips) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
+// Addr6 is the IPv6 SIP address, UDP and TCP (options.IPv6).
+func (s *osips) Addr6() string { return fmt.Sprintf("[::1]:%d", s.Port) }
 
 // WSAddr is the WebSocket socket's address (options.WS).
 func (s *osips) WSAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.WSPort) }

@@ -2,6 +2,7 @@ package opensips
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +18,20 @@ const senderPolicy = "receiver_keep_seconds=3;floor_seconds=1;stun_rto_ms=100;st
 // registrar that grants keep=2: OpenSIPS offers ;keep on its own Via, then
 // sends keep-alives from its own SIP socket at 80–100 % of 2 s, and reports
 // the flow failed (event route, statistics) when the upstream goes silent.
-func TestOpenSIPSSender(t *testing.T) {
-	up := startUpstream(t)
+func TestOpenSIPSSender(t *testing.T) { senderUDP(t, "127.0.0.1") }
+
+// TestOpenSIPSSenderIPv6 is TestOpenSIPSSender with the upstream on [::1]:
+// the keep-alives go from OpenSIPS's IPv6 SIP socket.
+func TestOpenSIPSSenderIPv6(t *testing.T) { senderUDP(t, "::1") }
+
+func senderUDP(t *testing.T, ip string) {
+	up := startUpstreamOn(t, ip)
 	up.grant.Store(2)
-	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy})
-	self := s.Addr()
+	s := start(t, options{Upstream: up.Addr(), Policy: senderPolicy, IPv6: ip == "::1"})
+	self := s.Addr() // the socket OpenSIPS sends toward the upstream from
+	if ip == "::1" {
+		self = s.Addr6()
+	}
 
 	t.Run("R4_KeepOnOwnVia", func(t *testing.T) {
 		u := siptest.NewUA(t, "UDP", s.Addr())
@@ -30,7 +40,7 @@ func TestOpenSIPSSender(t *testing.T) {
 			t.Fatalf("REGISTER via OpenSIPS: %s", resp)
 		}
 		vias := siptest.Headers(up.lastRequest(), "Via")
-		if len(vias) < 2 || !strings.Contains(vias[0], self) {
+		if len(vias) < 2 || !viaSentBy(vias[0], self) {
 			t.Fatalf("upstream: top Via is not OpenSIPS's (%s): %q", self, vias)
 		}
 		if v, ok := siptest.ViaKeep(vias[0]); !ok || v != "" {
@@ -59,7 +69,7 @@ func TestOpenSIPSSender(t *testing.T) {
 
 	t.Run("K4_FlowFailsWhenUpstreamSilent", func(t *testing.T) {
 		up.quiet.Store(true)
-		if !s.waitLog("EVENT sipkeep flow failed udp 127.0.0.1:", 10*time.Second) {
+		if !s.waitLog("EVENT sipkeep flow failed udp "+strings.TrimSuffix(self, fmt.Sprint(s.Port)), 10*time.Second) {
 			t.Fatalf("no E_SIPKEEP_FLOW_FAILED event in the log after the upstream went silent")
 		}
 		mod, svc := s.stats(t)
@@ -188,6 +198,15 @@ func TestK2_OpenSIPSSenderTCPLostConnectionFailsTheFlow(t *testing.T) {
 	if p := up.pingsSeen(); len(p) != 1 {
 		t.Errorf("the upstream saw %d pings, want 1 (before it hung up)", len(p))
 	}
+}
+
+// viaSentBy reports whether the Via's sent-by is addr ("ip:port"), read as
+// addresses: OpenSIPS writes [::1] as [0:0:0:0:0:0:0:1].
+func viaSentBy(via, addr string) bool {
+	_, rest, ok := strings.Cut(via, " ")
+	sentBy, _, _ := strings.Cut(strings.TrimSpace(rest), ";")
+	got, err := netip.ParseAddrPort(sentBy)
+	return ok && err == nil && got == netip.MustParseAddrPort(addr)
 }
 
 // checkIntervals wants every gap between keep-alives within 80–100 % of n

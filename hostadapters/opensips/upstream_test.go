@@ -47,8 +47,14 @@ type stunSeen struct {
 
 func startUpstream(t testing.TB) *upstream {
 	t.Helper()
+	return startUpstreamOn(t, "127.0.0.1")
+}
+
+// startUpstreamOn is startUpstream on ip ("127.0.0.1" or "::1").
+func startUpstreamOn(t testing.TB, ip string) *upstream {
+	t.Helper()
 	u := &upstream{}
-	u.pc, u.ln = testnet.ListenUDPAndTCP(t)
+	u.pc, u.ln = testnet.ListenUDPAndTCPOn(t, ip)
 	t.Cleanup(func() { u.pc.Close(); u.ln.Close() })
 	go u.serveUDP()
 	go u.serveStream(u.ln)

@@ -52,3 +52,10 @@ func TestWireKitWS(t *testing.T) {
 	s := start(t, options{WS: true})
 	wiretest.Run(t, wiretest.Target{WS: s.WSAddr(), WSNoGrant: true, Domain: s.Addr()})
 }
+
+// The kit over IPv6 ([::1]): the module's STUN responder answers with an
+// IPv6 XOR-MAPPED-ADDRESS, and REGISTER over UDP and TCP gets keep=3.
+func TestWireKitIPv6(t *testing.T) {
+	s := start(t, options{IPv6: true})
+	wiretest.Run(t, wiretest.Target{UDP: s.Addr6(), TCP: s.Addr6(), Domain: s.Addr(), Keep: 3})
+}

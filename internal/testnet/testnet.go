@@ -32,18 +32,24 @@ func FreePort(tb testing.TB) int {
 // a test's own SIP peer; the caller closes both.
 func ListenUDPAndTCP(tb testing.TB) (net.PacketConn, net.Listener) {
 	tb.Helper()
+	return ListenUDPAndTCPOn(tb, "127.0.0.1")
+}
+
+// ListenUDPAndTCPOn is ListenUDPAndTCP on ip ("127.0.0.1" or "::1").
+func ListenUDPAndTCPOn(tb testing.TB, ip string) (net.PacketConn, net.Listener) {
+	tb.Helper()
 	for range 50 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
 		if err != nil {
 			tb.Fatal(err)
 		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", pc.LocalAddr().(*net.UDPAddr).Port))
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, fmt.Sprint(pc.LocalAddr().(*net.UDPAddr).Port)))
 		if err == nil {
 			return pc, l
 		}
 		pc.Close()
 	}
-	tb.Fatal("no port free for both UDP and TCP on 127.0.0.1")
+	tb.Fatalf("no port free for both UDP and TCP on %s", ip)
 	return nil, nil
 }
 

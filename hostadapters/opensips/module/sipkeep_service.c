@@ -173,6 +173,8 @@ static void sk_locals(char *out, int cap)
 {
 	struct socket_info_full *sif;
 	const struct socket_info *si;
+	skc_addr a;
+	char one[64];
 	int p, n = 0;
 
 	out[0] = 0;
@@ -181,8 +183,11 @@ static void sk_locals(char *out, int cap)
 			continue;
 		for (sif = protos[p].listeners; sif; sif = sif->next) {
 			si = &sif->socket_info;
-			n += snprintf(out + n, n < cap ? cap - n : 0, si->address.af == AF_INET6 ? "%s[%.*s]:%u" : "%s%.*s:%u",
-				n ? " " : "", si->address_str.len, si->address_str.s, si->port_no);
+			/* From the binary address: OpenSIPS's address_str already
+			 * brackets an IPv6 address, and bracketing it again made
+			 * the service refuse the list and not start. */
+			skc_addr_from_ip(&a, &si->address, si->port_no);
+			n += snprintf(out + n, n < cap ? cap - n : 0, "%s%s", n ? " " : "", skc_addr_str(&a, one, sizeof one));
 			if (n >= cap) {
 				out[cap - 1] = 0;
 				return;
