@@ -168,6 +168,16 @@ func setDefine(cfg, name, value string) string {
 	return re.ReplaceAllLiteralString(cfg, line)
 }
 
+// setPort replaces the example's port at the end of every whole occurrence
+// of at ("127.0.0.1:5060", "$Rp == 8080") with port. Whole: a port written
+// earlier that starts with the same digits (127.0.0.1:50604) is left
+// alone; replacing it too made a test listen on the wrong port.
+func setPort(cfg, at string, port int) string {
+	head := at[:strings.LastIndexAny(at, ": ")+1]
+	re := regexp.MustCompile(regexp.QuoteMeta(at) + `\b`)
+	return re.ReplaceAllLiteralString(cfg, head+strconv.Itoa(port))
+}
+
 // renderCfg turns examples/kamailio/kamailio.cfg into this test's cfg.
 func renderCfg(t testing.TB, k *kam) string {
 	t.Helper()
@@ -196,18 +206,18 @@ func renderCfg(t testing.TB, k *kam) string {
 		cfg = strings.Replace(cfg, "##!define WITH_TLS\n", "#!define WITH_TLS\n", 1)
 		cfg = setDefine(cfg, "TLS_CERT", q(cert.CertFile))
 		cfg = setDefine(cfg, "TLS_KEY", q(cert.KeyFile))
-		cfg = strings.ReplaceAll(cfg, "127.0.0.1:5061", fmt.Sprintf("127.0.0.1:%d", k.TLSPort))
+		cfg = setPort(cfg, "127.0.0.1:5061", k.TLSPort)
 	}
 	if o.IPv6 {
 		cfg = strings.Replace(cfg, "##!define WITH_IPV6\n", "#!define WITH_IPV6\n", 1)
-		cfg = strings.ReplaceAll(cfg, "[::1]:5060", fmt.Sprintf("[::1]:%d", k.Port))
+		cfg = setPort(cfg, "[::1]:5060", k.Port)
 	}
 	if o.WS {
 		cfg = strings.Replace(cfg, "##!define WITH_WEBSOCKET\n", "#!define WITH_WEBSOCKET\n", 1)
-		cfg = strings.ReplaceAll(cfg, "127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", k.WSPort))
-		cfg = strings.ReplaceAll(cfg, "$Rp == 8080", fmt.Sprintf("$Rp == %d", k.WSPort))
+		cfg = setPort(cfg, "127.0.0.1:8080", k.WSPort)
+		cfg = setPort(cfg, "$Rp == 8080", k.WSPort)
 	}
-	cfg = strings.ReplaceAll(cfg, "127.0.0.1:5060", fmt.Sprintf("127.0.0.1:%d", k.Port))
+	cfg = setPort(cfg, "127.0.0.1:5060", k.Port)
 	cfg = strings.Replace(cfg, "log_stderror=no", "log_stderror=yes", 1)
 	cfg = regexp.MustCompile(`(?m)^children=\d+`).ReplaceAllString(cfg, fmt.Sprintf("children=%d", o.Children))
 	return cfg
@@ -425,4 +435,18 @@ func lineValue(text, name string) int {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
+}
+
+// TestSetPortLeavesLongerPortsAlone: the example's 5060 is replaced after
+// the WebSocket port was written; a WebSocket port of 50604 must stay
+// whole (it once became 397664, which Kamailio took as 4448).
+func TestSetPortLeavesLongerPortsAlone(t *testing.T) {
+	cfg := "listen=tcp:127.0.0.1:50604\nlisten=udp:127.0.0.1:5060\nif ($Rp == 8080)\nlisten=udp:[::1]:5060\n"
+	cfg = setPort(cfg, "127.0.0.1:5060", 39766)
+	cfg = setPort(cfg, "$Rp == 8080", 50604)
+	cfg = setPort(cfg, "[::1]:5060", 39766)
+	want := "listen=tcp:127.0.0.1:50604\nlisten=udp:127.0.0.1:39766\nif ($Rp == 50604)\nlisten=udp:[::1]:39766\n"
+	if cfg != want {
+		t.Fatalf("got\n%s\nwant\n%s", cfg, want)
+	}
 }
