@@ -19,7 +19,7 @@ OPENSIPS_SRC ?=
 OPENSIPS_JOBS ?= 2
 # The modules the tests' opensips.cfg loads (proto_udp/proto_tcp are part of the core).
 OPENSIPS_MODULES := sl tm rr maxfwd textops sipmsgops signaling registrar usrloc mi_fifo event_routing \
-	proto_tls tls_mgm tls_openssl proto_ws
+	proto_tls tls_mgm tls_openssl proto_ws proto_wss
 OPENSIPS_VERSION = $(shell sed -n 's/^VERSION_\(MAJOR\|MINOR\|SUBMINOR\) *= *\([0-9]*\).*/\2/p' $(OPENSIPS_SRC)/Makefile.defs | paste -sd.)
 OPENSIPS_PREFIX = $(abspath $(BUILD)/opensips/$(OPENSIPS_VERSION))
 

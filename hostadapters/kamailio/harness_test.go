@@ -207,6 +207,7 @@ func renderCfg(t testing.TB, k *kam) string {
 		cfg = setDefine(cfg, "TLS_CERT", q(cert.CertFile))
 		cfg = setDefine(cfg, "TLS_KEY", q(cert.KeyFile))
 		cfg = setPort(cfg, "127.0.0.1:5061", k.TLSPort)
+		cfg = setPort(cfg, "$Rp == 5061", k.TLSPort)
 	}
 	if o.IPv6 {
 		cfg = strings.Replace(cfg, "##!define WITH_IPV6\n", "#!define WITH_IPV6\n", 1)

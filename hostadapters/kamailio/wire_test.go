@@ -37,3 +37,10 @@ func TestWireKitIPv6(t *testing.T) {
 	k := startKamailio(t, kamOptions{FlowTimer: 3, IPv6: true})
 	wiretest.Run(t, wiretest.Target{UDP: k.Addr6(), TCP: k.Addr6(), Domain: k.Addr(), Keep: 3, NoFingerprint: true})
 }
+
+// The kit over a secure WebSocket: WITH_TLS and WITH_WEBSOCKET together
+// take WebSocket upgrades on the TLS listener.
+func TestWireKitWSS(t *testing.T) {
+	k := startKamailio(t, kamOptions{FlowTimer: 3, TLS: true, WS: true})
+	wiretest.Run(t, wiretest.Target{WSS: k.TLSAddr(), WSPing: true, Domain: k.Addr(), Keep: 3})
+}

@@ -62,6 +62,7 @@ type osips struct {
 	Port    int
 	TLSPort int // with options.TLS
 	WSPort  int // with options.WS
+	WSSPort int // with options.WS and TLS
 	Dir     string
 	Log     string
 	Module  string // the plugin file it started with
@@ -82,7 +83,8 @@ type options struct {
 	// UpstreamTLS is "ip:port" of the upstream's TLS listener: requests
 	// with an X-Upstream-TLS header go there over TLS (needs TLS).
 	UpstreamTLS string
-	// WS adds a WebSocket socket (WSPort, proto_ws).
+	// WS adds a WebSocket socket (WSPort, proto_ws); with TLS, a secure one
+	// too (WSSPort, proto_wss).
 	WS bool
 	// IPv6 adds UDP and TCP sockets on [::1]:Port.
 	IPv6 bool
@@ -96,7 +98,7 @@ type cfgData struct {
 	Sipkeep                      bool
 	TLSPort                      int // 0: no TLS socket
 	TLSCert, TLSKey, UpstreamTLS string
-	WSPort                       int // 0: no WebSocket socket
+	WSPort, WSSPort              int // 0: no WebSocket, secure WebSocket socket
 	IPv6                         bool
 }
 
@@ -145,6 +147,13 @@ func start(t testing.TB, o options) *osips {
 		}
 		s.WSPort = testnet.FreePort(t)
 		s.cfg.WSPort = s.WSPort
+		if o.TLS {
+			if !fileExists(filepath.Join(in.ModDir, "proto_wss.so")) {
+				t.Skip("this OpenSIPS install has no proto_wss.so (make opensips OPENSIPS_SRC=<tree> builds it): skipping the secure WebSocket test")
+			}
+			s.WSSPort = testnet.FreePort(t)
+			s.cfg.WSSPort = s.WSSPort
+		}
 	}
 	tpl := template.Must(template.ParseFiles(filepath.Join("testdata", "opensips.cfg")))
 	var cfg bytes.Buffer
@@ -220,6 +229,9 @@ func (s *osips) Addr6() string { return fmt.Sprintf("[::1]:%d", s.Port) }
 
 // WSAddr is the WebSocket socket's address (options.WS).
 func (s *osips) WSAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.WSPort) }
+
+// WSSAddr is the secure WebSocket socket's address (options.WS and TLS).
+func (s *osips) WSSAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.WSSPort) }
 
 // TLSAddr is the TLS socket's address (options.TLS).
 func (s *osips) TLSAddr() string { return fmt.Sprintf("127.0.0.1:%d", s.TLSPort) }

@@ -43,14 +43,14 @@ func TestWireKitTLS(t *testing.T) {
 	t.Errorf("sipkeep_flows: no receiver flow over TLS after the REGISTER: %q", f.Flows)
 }
 
-// The kit over a WebSocket (proto_ws, RFC 7118). OpenSIPS does not answer
-// a CRLFCRLF keep-alive on a WebSocket (proto_ws hands it to the SIP
-// parser, which refuses it), so the module grants nothing there: a
-// REGISTER over WebSocket gets its bare keep back, unlike one over TCP on
-// the same OpenSIPS (TestWireKit).
+// The kit over a WebSocket (proto_ws, RFC 7118) and a secure one
+// (proto_wss). OpenSIPS does not answer a CRLFCRLF keep-alive on a
+// WebSocket (proto_ws hands it to the SIP parser, which refuses it), so the
+// module grants nothing there: a REGISTER over WS or WSS gets its bare keep
+// back, unlike one over TCP on the same OpenSIPS (TestWireKit).
 func TestWireKitWS(t *testing.T) {
-	s := start(t, options{WS: true})
-	wiretest.Run(t, wiretest.Target{WS: s.WSAddr(), WSNoGrant: true, Domain: s.Addr()})
+	s := start(t, options{WS: true, TLS: true})
+	wiretest.Run(t, wiretest.Target{WS: s.WSAddr(), WSS: s.WSSAddr(), WSNoGrant: true, Domain: s.Addr()})
 }
 
 // The kit over IPv6 ([::1]): the module's STUN responder answers with an

@@ -187,14 +187,7 @@ func dialStream(t *testing.T, tg Target, transport string) net.Conn {
 	if transport != "TLS" {
 		return c
 	}
-	cfg := tg.TLSConfig
-	if cfg == nil {
-		cfg = &tls.Config{InsecureSkipVerify: true} // the kit checks SIP, not PKI
-	} else if cfg.ServerName == "" {
-		cfg = cfg.Clone()
-		cfg.ServerName, _, _ = net.SplitHostPort(addr) // verify the certificate for the address dialled
-	}
-	tc := tls.Client(c, cfg)
+	tc := tls.Client(c, tg.tlsConfig(addr))
 	_ = tc.SetDeadline(time.Now().Add(tg.wait()))
 	if err := tc.Handshake(); err != nil {
 		t.Fatalf("TLS handshake with %s: %v", addr, err)

@@ -2,6 +2,7 @@ package wiretest
 
 import (
 	"crypto/tls"
+	"net"
 	"testing"
 	"time"
 )
@@ -16,15 +17,15 @@ type Target struct {
 	TLS       string
 	TLSConfig *tls.Config
 	// WS is "ip:port" of its SIP WebSocket listener (RFC 7118, ws://, path
-	// "/"); "" skips the WebSocket checks.
-	WS string
+	// "/"), WSS of its secure one (wss://, TLS as for TLS); "" skips them.
+	WS, WSS string
 	// WSPing: the target answers a CRLFCRLF WebSocket message with a CRLF
 	// one (K1 over WebSocket: netkeep and Kamailio do), checked before and
 	// after the connection carries a registration.
 	WSPing bool
-	// WSNoGrant: the target does not grant keep on WebSocket flows (it
-	// cannot answer their keep-alives); the WebSocket REGISTER check then
-	// wants the top Via's keep back without a value (R10).
+	// WSNoGrant: the target does not grant keep on WebSocket flows, WS or
+	// WSS (it cannot answer their keep-alives); the WebSocket REGISTER check
+	// then wants the top Via's keep back without a value (R10).
 	WSNoGrant bool
 	// Domain is the Request-URI host of the REGISTERs (default 127.0.0.1).
 	Domain string
@@ -47,6 +48,19 @@ func (tg Target) wait() time.Duration {
 	return 5 * time.Second
 }
 
+// tlsConfig is the client config for a TLS connection to addr: TLSConfig,
+// verifying the certificate for the address dialled, or none verified.
+func (tg Target) tlsConfig(addr string) *tls.Config {
+	if tg.TLSConfig == nil {
+		return &tls.Config{InsecureSkipVerify: true} // the kit checks SIP, not PKI
+	}
+	cfg := tg.TLSConfig.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	return cfg
+}
+
 func (tg Target) domain() string {
 	if tg.Domain != "" {
 		return tg.Domain
@@ -58,7 +72,7 @@ func (tg Target) domain() string {
 // subtest named by requirement id.
 func Run(t *testing.T, tg Target) {
 	t.Helper()
-	if tg.UDP == "" && tg.TCP == "" && tg.TLS == "" && tg.WS == "" {
+	if tg.UDP == "" && tg.TCP == "" && tg.TLS == "" && tg.WS == "" && tg.WSS == "" {
 		t.Fatal("wiretest: the target has no UDP, TCP, TLS or WebSocket address")
 	}
 	if tg.UDP != "" {
@@ -75,14 +89,21 @@ func Run(t *testing.T, tg Target) {
 		t.Run("K1_PingPongTLS", func(t *testing.T) { checkPingPong(t, tg, "TLS") })
 		t.Run("R10_R17_RegisterTLS", func(t *testing.T) { checkRegisterStream(t, tg, "TLS") })
 	}
-	if tg.WS != "" {
+	for _, ws := range []struct {
+		addr   string
+		secure bool
+		name   string
+	}{{tg.WS, false, "WS"}, {tg.WSS, true, "WSS"}} {
+		if ws.addr == "" {
+			continue
+		}
 		if tg.WSPing {
-			t.Run("K1_PingPongWS", func(t *testing.T) { pingWS(t, tg, dialWS(t, tg)) })
+			t.Run("K1_PingPong"+ws.name, func(t *testing.T) { pingWS(t, tg, dialWS(t, tg, ws.secure)) })
 		}
-		name := "R10_R17_RegisterWS"
+		name := "R10_R17_Register" + ws.name
 		if tg.WSNoGrant {
-			name = "R10_RegisterWSNotGranted"
+			name = "R10_Register" + ws.name + "NotGranted"
 		}
-		t.Run(name, func(t *testing.T) { checkRegisterWS(t, tg) })
+		t.Run(name, func(t *testing.T) { checkRegisterWS(t, tg, ws.secure) })
 	}
 }

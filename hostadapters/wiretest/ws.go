@@ -13,16 +13,20 @@ import (
 )
 
 // dialWS opens a SIP WebSocket (RFC 7118: subprotocol "sip") to the
-// target's WS listener.
-func dialWS(t *testing.T, tg Target) net.Conn {
+// target's WS listener, or with secure to its WSS one (TLS as for Target.TLS).
+func dialWS(t *testing.T, tg Target, secure bool) net.Conn {
 	t.Helper()
+	addr, scheme := tg.WS, "ws"
+	if secure {
+		addr, scheme = tg.WSS, "wss"
+	}
 	// An Origin, as every browser sends (OpenSIPS's proto_ws refuses a
 	// handshake without one).
-	d := ws.Dialer{Protocols: []string{"sip"}, Timeout: tg.wait(),
-		Header: ws.HandshakeHeaderHTTP(http.Header{"Origin": {"http://" + tg.WS}})}
-	c, br, hs, err := d.Dial(context.Background(), "ws://"+tg.WS+"/")
+	d := ws.Dialer{Protocols: []string{"sip"}, Timeout: tg.wait(), TLSConfig: tg.tlsConfig(addr),
+		Header: ws.HandshakeHeaderHTTP(http.Header{"Origin": {"http://" + addr}})}
+	c, br, hs, err := d.Dial(context.Background(), scheme+"://"+addr+"/")
 	if err != nil {
-		t.Fatalf("WebSocket to %s: %v", tg.WS, err)
+		t.Fatalf("WebSocket to %s: %v", addr, err)
 	}
 	if br != nil {
 		ws.PutReader(br)
@@ -69,11 +73,15 @@ func readWS(c net.Conn, wait time.Duration) ([]byte, error) {
 	}
 }
 
-// checkRegisterWS registers over a WebSocket, one SIP message per
-// WebSocket message.
-func checkRegisterWS(t *testing.T, tg Target) {
-	c := dialWS(t, tg)
-	msg, branch := register(tg, "WS", c.LocalAddr())
+// checkRegisterWS registers over a WebSocket (secure: WSS), one SIP
+// message per WebSocket message.
+func checkRegisterWS(t *testing.T, tg Target, secure bool) {
+	c := dialWS(t, tg, secure)
+	transport := "WS"
+	if secure {
+		transport = "WSS"
+	}
+	msg, branch := register(tg, transport, c.LocalAddr())
 	if err := wsutil.WriteClientText(c, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
