@@ -11,7 +11,11 @@
 //     before and after the connection carries a registration; on a
 //     WebSocket (RFC 7118) too, in WebSocket messages, when Target.WSPing.
 //   - R10: a REGISTER whose top Via offers ";keep" gets a response whose
-//     top Via carries keep=N (N > 0; exactly Target.Keep when set).
+//     top Via carries keep=N (N > 0; exactly Target.Keep when set), over
+//     each transport the target names: UDP, TCP, TLS, WS, WSS. A target
+//     that cannot answer keep-alives on WebSocket says so
+//     (Target.WSNoGrant), and its WebSocket responses must then carry no
+//     value.
 //   - R17: a lower Via that arrived with a value (keep=5) does not carry
 //     it back in the response.
 //
@@ -20,6 +24,10 @@
 // starts it and passes its addresses:
 //
 //	wiretest.Run(t, wiretest.Target{UDP: "127.0.0.1:5060", TCP: "127.0.0.1:5060"})
+//
+// Addresses may be IPv6 ("[::1]:5060"). TLS and WSS are checked with
+// Target.TLSConfig, or without verifying the certificate when it is nil:
+// the kit checks SIP, not PKI.
 //
 // netkeep's and sipgokeep's tests run it against Go servers; a test for the
 // Kamailio or OpenSIPS module starts the server with its configuration
