@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sipkeep/sipkeep/internal/testtls"
-
 	"github.com/sipkeep/sipkeep/internal/testnet"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
 

@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sipkeep/sipkeep/internal/testtls"
-
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/sipkeep/sipkeep/examples/edgeproxy/proxy"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 )
 
 // The WebSocket tests speak RFC 7118 to the edge proxy with gobwas/ws (the

@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sipkeep/sipkeep/internal/testtls"
-
 	"github.com/pion/stun/v3"
 	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 )
 
 // upstream is a Go UDP SIP server that grants keep=N to a Via offering keep

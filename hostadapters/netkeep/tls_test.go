@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sipkeep/sipkeep/internal/testtls"
-
 	"github.com/sipkeep/sipkeep/abi"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 )
 
 // K1, K2, K6 over TLS: the server side of a tls.NewListener is a TLS flow

@@ -12,14 +12,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sipkeep/sipkeep/internal/testtls"
-
 	"github.com/sipkeep/sipkeep/abi"
 	"github.com/sipkeep/sipkeep/abi/proto"
 	"github.com/sipkeep/sipkeep/host"
 	"github.com/sipkeep/sipkeep/hostadapters/netkeep"
 	"github.com/sipkeep/sipkeep/hostadapters/wiretest"
 	"github.com/sipkeep/sipkeep/internal/testnet"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 	"github.com/sipkeep/sipkeep/internal/testwasm"
 )
 

@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sipkeep/sipkeep/internal/testtls"
-
 	"github.com/pion/stun/v3"
 	"github.com/sipkeep/sipkeep/hostadapters/internal/siptest"
 	"github.com/sipkeep/sipkeep/internal/testnet"
+	"github.com/sipkeep/sipkeep/internal/testtls"
 )
 
 // upstream is the registrar OpenSIPS forwards "upstream.test" requests to:
