@@ -144,6 +144,19 @@ func needKamailio(t testing.TB) string {
 	return p
 }
 
+// kamailioModules is where Debian installs Kamailio's modules (the
+// example's mpath).
+const kamailioModules = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+
+// needKamailioModule skips the test, saying why, when the module is not
+// installed (it comes in the Debian package pkg).
+func needKamailioModule(t testing.TB, module, pkg string) {
+	t.Helper()
+	if !fileExists(kamailioModules + module + ".so") {
+		t.Skipf("Kamailio's %s module is not installed (apt-get install %s): skipping", module, pkg)
+	}
+}
+
 var (
 	cacheOnce sync.Once
 	cacheDir  string
@@ -248,15 +261,11 @@ func startKamailio(t testing.TB, o kamOptions) *kam {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	k := &kam{Port: testnet.FreePort(t), Dir: dir, Log: filepath.Join(dir, "kamailio.log"), ctl: filepath.Join(dir, "ctl"), Options: o}
 	if o.TLS {
-		if !fileExists("/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so") {
-			t.Skip("Kamailio's tls module is not installed (apt-get install kamailio-tls-modules): skipping the TLS test")
-		}
+		needKamailioModule(t, "tls", "kamailio-tls-modules")
 		k.TLSPort = testnet.FreePort(t)
 	}
 	if o.WS {
-		if !fileExists("/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so") {
-			t.Skip("Kamailio's websocket module is not installed (apt-get install kamailio-websocket-modules): skipping the WebSocket test")
-		}
+		needKamailioModule(t, "websocket", "kamailio-websocket-modules")
 		k.WSPort = testnet.FreePort(t)
 	}
 	k.Module = filepath.Join(dir, "sipkeep.wasm")

@@ -34,7 +34,7 @@ func TestReadmeSnippetsPassKamailioCheck(t *testing.T) {
 		for i, m := range cfgBlock.FindAllStringSubmatch(string(b), -1) {
 			snippet := m[1]
 			var cfg strings.Builder
-			fmt.Fprintf(&cfg, "#!KAMAILIO\nlisten=udp:127.0.0.1:%d\nmpath=\"/usr/lib/x86_64-linux-gnu/kamailio/modules/\"\n", testnet.FreePort(t))
+			fmt.Fprintf(&cfg, "#!KAMAILIO\nlisten=udp:127.0.0.1:%d\nmpath=%q\n", testnet.FreePort(t), kamailioModules)
 			cfg.WriteString("loadmodule \"xlog.so\"\nloadmodule \"sl.so\"\nloadmodule \"registrar.so\"\nloadmodule \"usrloc.so\"\n")
 			if !strings.Contains(snippet, `loadmodule "/usr/local/lib/sipkeep/sipkeep.so"`) {
 				cfg.WriteString("loadmodule \"/usr/local/lib/sipkeep/sipkeep.so\"\n" +

@@ -57,6 +57,17 @@ func needOpenSIPS(t testing.TB) install {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
+// needModules skips the test, saying why, when the install lacks one of
+// the OpenSIPS modules.
+func (in install) needModules(t testing.TB, modules ...string) {
+	t.Helper()
+	for _, m := range modules {
+		if !fileExists(filepath.Join(in.ModDir, m+".so")) {
+			t.Skipf("this OpenSIPS install has no %s.so (make opensips OPENSIPS_SRC=<tree> builds it): skipping", m)
+		}
+	}
+}
+
 // osips is one running OpenSIPS, started by a test and stopped (by PID) in its Cleanup.
 type osips struct {
 	Port    int
@@ -131,26 +142,18 @@ func start(t testing.TB, o options) *osips {
 		Policy: o.Policy, Options: "cache_dir=" + compileCache() + ";log_level=info", Upstream: o.Upstream,
 		Workers: o.Workers, LogLevel: o.LogLevel, Sipkeep: !o.Plain, IPv6: o.IPv6}
 	if o.TLS {
-		for _, m := range []string{"proto_tls", "tls_mgm", "tls_openssl"} {
-			if !fileExists(filepath.Join(in.ModDir, m+".so")) {
-				t.Skipf("this OpenSIPS install has no %s.so (make opensips OPENSIPS_SRC=<tree> builds it): skipping the TLS test", m)
-			}
-		}
+		in.needModules(t, "proto_tls", "tls_mgm", "tls_openssl")
 		cert := testtls.New(t)
 		s.TLSPort = testnet.FreePort(t)
 		s.cfg.TLSPort, s.cfg.TLSCert, s.cfg.TLSKey = s.TLSPort, cert.CertFile, cert.KeyFile
 		s.cfg.UpstreamTLS = o.UpstreamTLS
 	}
 	if o.WS {
-		if !fileExists(filepath.Join(in.ModDir, "proto_ws.so")) {
-			t.Skip("this OpenSIPS install has no proto_ws.so (make opensips OPENSIPS_SRC=<tree> builds it): skipping the WebSocket test")
-		}
+		in.needModules(t, "proto_ws")
 		s.WSPort = testnet.FreePort(t)
 		s.cfg.WSPort = s.WSPort
 		if o.TLS {
-			if !fileExists(filepath.Join(in.ModDir, "proto_wss.so")) {
-				t.Skip("this OpenSIPS install has no proto_wss.so (make opensips OPENSIPS_SRC=<tree> builds it): skipping the secure WebSocket test")
-			}
+			in.needModules(t, "proto_wss")
 			s.WSSPort = testnet.FreePort(t)
 			s.cfg.WSSPort = s.WSSPort
 		}

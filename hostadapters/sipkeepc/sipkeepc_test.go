@@ -235,9 +235,7 @@ func BenchmarkFastPathManyExpires(b *testing.B) {
 	}
 }
 
-// sippRegister is the REGISTER the module benchmarks' sipp sends, and the
-// registrar's 200 to it with keep=N granted: what every REGISTER costs a
-// worker's fast paths (in, then out).
+// sippRegister is the REGISTER the module benchmarks' sipp sends.
 const sippRegister = "REGISTER sip:127.0.0.1:5060 SIP/2.0\r\n" +
 	"Via: SIP/2.0/TCP 127.0.0.1:5061;branch=z9hG4bK-12345-1-0;keep\r\n" +
 	"Max-Forwards: 70\r\n" +

@@ -56,7 +56,7 @@ func checkRegisterUDP(t *testing.T, tg Target) {
 		if err != nil {
 			t.Fatalf("no final response to REGISTER over UDP: %v", err)
 		}
-		if final := checkResponse(t, tg, b[:n], branch); final {
+		if final := checkResponse(t, tg, b[:n], branch, true); final {
 			return
 		}
 	}
@@ -77,7 +77,7 @@ func checkRegisterStream(t *testing.T, tg Target, transport string) {
 		if err != nil {
 			t.Fatalf("no final response to REGISTER over %s: %v", transport, err)
 		}
-		if final := checkResponse(t, tg, res, branch); final {
+		if final := checkResponse(t, tg, res, branch, true); final {
 			break
 		}
 	}
@@ -86,14 +86,9 @@ func checkRegisterStream(t *testing.T, tg Target, transport string) {
 }
 
 // checkResponse checks a response to our REGISTER; it reports whether it
-// was final (provisional ones are skipped).
-func checkResponse(t *testing.T, tg Target, res []byte, branch string) bool {
-	return checkResponseGrant(t, tg, res, branch, true)
-}
-
-// checkResponseGrant is checkResponse; with grant false it wants the top
-// Via's keep back bare (R10: not granted) and checks nothing below it.
-func checkResponseGrant(t *testing.T, tg Target, res []byte, branch string, grant bool) bool {
+// was final (provisional ones are skipped). With grant false it wants the
+// top Via's keep back bare (R10: not granted) and checks nothing below it.
+func checkResponse(t *testing.T, tg Target, res []byte, branch string, grant bool) bool {
 	t.Helper()
 	line, _, _ := bytes.Cut(res, []byte("\r\n"))
 	f := strings.Fields(string(line))

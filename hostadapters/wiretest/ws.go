@@ -90,7 +90,7 @@ func checkRegisterWS(t *testing.T, tg Target, secure bool) {
 		if err != nil {
 			t.Fatalf("no final response to REGISTER over WebSocket: %v", err)
 		}
-		if final := checkResponseGrant(t, tg, res, branch, !tg.WSNoGrant); final {
+		if final := checkResponse(t, tg, res, branch, !tg.WSNoGrant); final {
 			break
 		}
 	}
