@@ -2,6 +2,7 @@ package wiretest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -38,6 +39,10 @@ func dialWS(t *testing.T, tg Target, secure bool) net.Conn {
 	return c
 }
 
+// maxWSFrame bounds what readWS allocates for one frame, whatever the
+// server's frame header claims.
+const maxWSFrame = 1 << 20
+
 // readWS reads the next data message (a text or binary message, its
 // fragments joined), answering pings on the way.
 func readWS(c net.Conn, wait time.Duration) ([]byte, error) {
@@ -47,6 +52,9 @@ func readWS(c net.Conn, wait time.Duration) ([]byte, error) {
 		h, err := ws.ReadHeader(c)
 		if err != nil {
 			return nil, err
+		}
+		if h.Length > maxWSFrame {
+			return nil, fmt.Errorf("a WebSocket frame of %d bytes, more than any SIP message the kit expects (%d)", h.Length, maxWSFrame)
 		}
 		p := make([]byte, h.Length)
 		if _, err := io.ReadFull(c, p); err != nil {
