@@ -39,8 +39,8 @@ func dialWS(t *testing.T, tg Target, secure bool) net.Conn {
 	return c
 }
 
-// maxWSFrame bounds what readWS allocates for one frame, whatever the
-// server's frame header claims.
+// maxWSFrame bounds what readWS allocates for one frame and one message,
+// whatever the server's frame headers claim.
 const maxWSFrame = 1 << 20
 
 // readWS reads the next data message (a text or binary message, its
@@ -73,6 +73,9 @@ func readWS(c net.Conn, wait time.Duration) ([]byte, error) {
 			continue
 		case ws.OpClose:
 			return nil, io.EOF
+		}
+		if len(msg)+len(p) > maxWSFrame {
+			return nil, fmt.Errorf("a WebSocket message of more than %d bytes", maxWSFrame)
 		}
 		msg = append(msg, p...)
 		if h.Fin {
